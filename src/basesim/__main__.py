@@ -1,0 +1,3 @@
+from basesim.cli import entry
+
+entry()

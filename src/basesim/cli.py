@@ -1,0 +1,69 @@
+"""The ``basesim`` command line: typer app, error handling, exit codes.
+
+Commands live in :mod:`basesim.commands` (one module per group) and register
+themselves on :data:`app`. User errors (:class:`~basesim.errors.BasesimError`)
+print one clear message and exit with code 2; a real bug keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+import typer
+from rich.console import Console
+
+from basesim.errors import BasesimError
+
+app = typer.Typer(
+    name="basesim",
+    help="Negotiation scenario simulator: run, inspect and analyse negotiation scenarios.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(error: BasesimError) -> None:
+    """Print a user error without a traceback and exit 2."""
+    err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    raise typer.Exit(code=2)
+
+
+def _register() -> None:
+    # Importing a command module registers its commands on `app`.
+    from basesim.commands import scenario  # noqa: F401
+    for optional in ("run", "plot", "sweep"):
+        try:
+            __import__(f"basesim.commands.{optional}")
+        except ModuleNotFoundError as exc:  # a command group not built yet
+            if exc.name != f"basesim.commands.{optional}":
+                raise
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    _register()
+    try:
+        app(args=argv, prog_name="basesim", standalone_mode=False)
+    except BasesimError as error:
+        try:
+            fail(error)
+        except typer.Exit as exit_:
+            return exit_.exit_code
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except click.exceptions.Abort:
+        err_console.print("interrupted; nothing half-written was left on disk")
+        return 130
+    return 0
+
+
+def entry() -> None:  # pragma: no cover - console script
+    sys.exit(main())
