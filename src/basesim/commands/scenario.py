@@ -1,0 +1,314 @@
+"""Scenario commands: ``basesim validate``, ``basesim show`` and ``basesim schema``.
+
+``validate`` checks files and reports every problem; ``show`` prints the
+resolved scenario (after ``extends`` and ``--set``) as YAML or as summary
+tables; ``schema`` writes the JSON Schema that editors use for completion.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from basesim.cli import app, console, err_console, fail
+from basesim.distributions import Dirichlet, _Dist
+from basesim.errors import OutputError, ScenarioError
+from basesim.loader import dump_scenario, load_scenario, scenario_hash
+from basesim.sampling import uncertain_parameters
+from basesim.schema import Scenario
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+# --- validate ------------------------------------------------------------------------
+
+
+def outcome_space_size(scenario: Scenario) -> int:
+    """Number of outcomes: the product of every issue's number of levels."""
+    return math.prod(len(issue.labels) for issue in scenario.issues.values())
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def describe(scenario: Scenario) -> str:
+    """One line: issues, outcome space, principals, influencers, uncertain parameters."""
+    return ", ".join(
+        [
+            f"{_plural(len(scenario.issues), 'issue')} ({_plural(outcome_space_size(scenario), 'outcome')})",
+            _plural(len(scenario.principals), "principal"),
+            _plural(len(scenario.influencers), "influencer"),
+            _plural(len(scenario.events), "event"),
+            f"{_plural(len(uncertain_parameters(scenario)), 'uncertain parameter')}",
+        ]
+    )
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario YAML files to check.")],
+) -> None:
+    """Check scenario files; print OK per valid file or every problem found (exit code 2 if any is invalid)."""
+    invalid = 0
+    for file in files:
+        try:
+            scenario = load_scenario(file)
+        except ScenarioError as error:
+            invalid += 1
+            for problem in error.problems:
+                err_console.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
+            continue
+        console.print(f"[green]OK[/] {escape(str(file))}: {describe(scenario)}", highlight=False, soft_wrap=True)
+    if invalid:
+        if len(files) > 1:
+            err_console.print(f"{invalid} of {len(files)} files invalid", highlight=False)
+        raise typer.Exit(code=2)
+
+
+# --- show ----------------------------------------------------------------------------
+
+
+def _param_text(value: Any) -> str:
+    """A parameter as a short phrase: ``0.15`` or ``uniform(0.05, 0.3)``."""
+    if isinstance(value, Dirichlet):
+        return "dirichlet(" + ", ".join(f"{k}={v:g}" for k, v in value.alpha.items()) + ")"
+    if isinstance(value, _Dist):
+        data = value.model_dump(by_alias=True, exclude={"dist"})
+        shown = []
+        for key, item in data.items():
+            if isinstance(item, float) and math.isinf(item):
+                continue
+            if isinstance(item, list):
+                item = "[" + ", ".join(f"{x:g}" for x in item) + "]"
+            elif isinstance(item, float):
+                item = f"{item:g}"
+            shown.append(f"{key}={item}")
+        return f"{value.dist}({', '.join(shown)})"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _issue_table(scenario: Scenario) -> Table:
+    table = Table(title="Issues", title_justify="left")
+    for column in ("issue", "levels (value on [0, 1])", "no deal"):
+        table.add_column(column)
+    for name, issue in scenario.issues.items():
+        labels, values = issue.labels, issue.values
+        if len(labels) > 6:
+            shown = f"{labels[0]} ({values[0]:g}) ... {labels[-1]} ({values[-1]:g}); {len(labels)} levels"
+        else:
+            shown = ", ".join(f"{label} ({value:g})" for label, value in zip(labels, values))
+        no_deal = scenario.no_deal.get(name, "")
+        table.add_row(escape(scenario.display(name)), escape(shown), escape(str(no_deal)))
+    return table
+
+
+def _actor_table(scenario: Scenario) -> Table:
+    table = Table(title="Actors", title_justify="left")
+    table.add_column("actor / issue")
+    for name in scenario.actor_names:
+        table.add_column(escape(scenario.display(name)))
+    actors = list(scenario.actors.values())
+    table.add_row("role", *[a.role for a in actors])
+    for issue in scenario.issue_names:
+        table.add_row(
+            escape(f"ideal point: {issue}"),
+            *[escape(_param_text(a.ideal_point.get(issue, "-"))) for a in actors],
+        )
+    for issue in scenario.issue_names:
+        cells = []
+        for a in actors:
+            if isinstance(a.salience, Dirichlet):
+                alpha = a.salience.alpha
+                share = alpha.get(issue, 0.0) / sum(alpha.values())
+                cells.append(f"dirichlet, mean {share:.2f}")
+            else:
+                cells.append(_param_text(a.salience.get(issue, "-")))
+        table.add_row(escape(f"salience: {issue}"), *map(escape, cells))
+    for target in scenario.principals:
+        table.add_row(
+            escape(f"leverage over {target}"),
+            *[escape(_param_text(a.leverage[target])) if target in a.leverage else "-" for a in actors],
+        )
+    for field in ("outside_option", "concession", "patience", "belief_noise", "power"):
+        table.add_row(
+            field.replace("_", " "),
+            *[escape(_param_text(getattr(a, field))) if a.is_principal or field == "power" else "-" for a in actors],
+        )
+    return table
+
+
+def _settings_table(scenario: Scenario) -> Table:
+    protocol = scenario.protocol
+    table = Table(title="Protocol, events, outcomes, Monte Carlo", title_justify="left", show_header=False)
+    table.add_column("item")
+    table.add_column("setting")
+    table.add_row("protocol", protocol.name)
+    table.add_row(
+        "rounds",
+        f"{protocol.rounds} x {protocol.round_length} from {protocol.start_date.isoformat()}"
+        f", first proposer {protocol.first_proposer or scenario.principals[0]}",
+    )
+    table.add_row("breakdown risk per round", escape(_param_text(protocol.breakdown_risk)))
+    for name, event in scenario.events.items():
+        changes = [f"{k} = {_param_text(v)}" for k, v in event.set.items()]
+        changes += [f"{k} += {_param_text(v)}" for k, v in event.add.items()]
+        table.add_row(
+            escape(f"event {name}"),
+            escape(f"round {_param_text(event.round)}, probability {_param_text(event.probability)}: {'; '.join(changes)}"),
+        )
+    for name, outcome in scenario.outcomes.items():
+        conditions = []
+        for key in ("at_least", "at_most", "equals"):
+            if getattr(outcome, key) is not None:
+                conditions.append(f"{outcome.issue} {key.replace('_', ' ')} {getattr(outcome, key)}")
+        if outcome.result is not None:
+            conditions.append(f"result {outcome.result}")
+        if outcome.by is not None:
+            conditions.append(f"by {outcome.by.isoformat()}")
+        table.add_row(escape(f"outcome {name}"), escape(" and ".join(conditions)))
+    seed = scenario.monte_carlo.seed
+    table.add_row("monte carlo", f"{scenario.monte_carlo.runs} runs, seed {seed if seed is not None else 'drawn at run time'}")
+    return table
+
+
+@app.command()
+def show(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file.")],
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            metavar="PATH=VALUE",
+            help="Override a parameter by dotted path, e.g. --set actors.turkey.leverage.syria=0.4 (repeatable).",
+        ),
+    ] = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Print tables of issues, actors and settings instead of YAML.")
+    ] = False,
+) -> None:
+    """Print the resolved scenario (after extends and --set overrides) as YAML, or as summary tables."""
+    try:
+        scenario = load_scenario(file, overrides=list(overrides or []))
+    except ScenarioError as error:
+        fail(error)
+    if summary:
+        title = scenario.title or scenario.name or str(file)
+        console.print(f"[bold]{escape(title)}[/] ({escape(str(file))}): {describe(scenario)}", highlight=False)
+        for table in (_issue_table(scenario), _actor_table(scenario), _settings_table(scenario)):
+            console.print(table)
+        return
+    header = [f"# {scenario.name or file}: resolved from {file}"]
+    if overrides:
+        header.append("# with --set " + " --set ".join(overrides))
+    header.append(f"# scenario hash {scenario_hash(scenario)}")
+    typer.echo("\n".join(header) + "\n" + dump_scenario(scenario), nl=False)
+
+
+# --- schema --------------------------------------------------------------------------
+
+
+def _relaxed(node: Any) -> Any:
+    """A copy of a JSON Schema fragment with no required keys and ``$ref`` to the patch definitions."""
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "required":
+                continue
+            if key == "$ref" and isinstance(value, str) and value.startswith("#/$defs/"):
+                out[key] = value + "Patch"
+            elif key == "properties" and isinstance(value, dict):
+                # null deletes an inherited key in a derived scenario
+                out[key] = {name: {"anyOf": [_relaxed(prop), {"type": "null"}]} for name, prop in value.items()}
+            else:
+                out[key] = _relaxed(value)
+        return out
+    if isinstance(node, list):
+        return [_relaxed(item) for item in node]
+    return node
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """JSON Schema of a scenario file, for editors' YAML extensions.
+
+    The schema of :class:`~basesim.schema.Scenario` (pydantic's
+    ``model_json_schema``), plus ``extends``. A file with ``extends`` is a
+    patch of another scenario: it is checked against relaxed definitions
+    (``...Patch``: no required keys, ``null`` deletes a key). Cross-references
+    (issue and actor names) are checked by ``basesim validate`` only.
+    """
+    full = Scenario.model_json_schema()
+    definitions = full.pop("$defs")
+    extends = {
+        "type": "string",
+        "title": "Extends",
+        "description": "Path of the scenario this one derives from, relative to this file.",
+    }
+    full["properties"] = {"extends": extends, **full["properties"]}
+    patch = _relaxed(copy.deepcopy(full))
+    patch["properties"]["extends"] = extends
+    patch["required"] = ["extends"]
+    patch["title"] = "ScenarioPatch"
+    patch["description"] = "A scenario derived from another with 'extends': only the keys that change."
+    all_definitions = {name: value for name, value in definitions.items()}
+    all_definitions.update({f"{name}Patch": _relaxed(value) for name, value in definitions.items()})
+    all_definitions["Scenario"] = full
+    all_definitions["ScenarioPatch"] = patch
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": "https://basesim.invalid/scenario.schema.json",
+        "title": "basesim scenario",
+        "description": "A basesim negotiation scenario (validate with `basesim validate FILE`).",
+        "type": "object",
+        "if": {"required": ["extends"]},
+        "then": {"$ref": "#/$defs/ScenarioPatch"},
+        "else": {"$ref": "#/$defs/Scenario"},
+        "$defs": all_definitions,
+    }
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same folder and a rename."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: cannot write: the folder {folder} does not exist")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot write: {exc.strerror}") from exc
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@app.command()
+def schema(
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="Write the schema to FILE instead of stdout.")
+    ] = None,
+) -> None:
+    """Print the JSON Schema of scenario files (for completion in an editor's YAML extension)."""
+    text = json.dumps(scenario_json_schema(), indent=2) + "\n"
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    write_atomically(out, text)
+    err_console.print(f"wrote {escape(str(out))}", highlight=False)
