@@ -1,0 +1,28 @@
+"""The protocol interface the model drives, one round at a time."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from basesim.model import NegotiationModel
+
+
+class Protocol:
+    """How one round of talks is played in every active world of a batch.
+
+    ``start`` runs once before round 0 (e.g. to solve a game); ``step`` plays
+    round ``model.round`` and ends worlds through ``model.conclude``.
+    """
+
+    name: ClassVar[str]
+    #: whether scheduled events change parameters during the talks
+    applies_events: ClassVar[bool] = False
+    #: whether the protocol needs the principals' noisy beliefs
+    uses_beliefs: ClassVar[bool] = False
+
+    def start(self, model: "NegotiationModel") -> None:
+        """Prepare before round 0."""
+
+    def step(self, model: "NegotiationModel") -> None:  # pragma: no cover - interface
+        raise NotImplementedError

@@ -1,0 +1,153 @@
+"""The arrays of a batch of worlds still negotiating, and what is derived from them.
+
+:class:`BatchState` keeps every parameter as an array over the active worlds
+(a mutable copy of :class:`~basesim.sampling.Draws`, so events can change
+it), plus the derived arrays the protocols read:
+
+- ``utility`` (n, P, K): each principal's effective utility of every outcome;
+- ``reservation`` (n, P): ``r_a = U_a(no_deal_a) + outside_option_a``;
+- ``believed_score`` (n, P, K): for proposer p, the smallest utility among the
+  other principals as p believes them (noisy ideal points and saliences).
+
+When worlds finish, :meth:`BatchState.keep` drops their rows so later rounds
+cost only what is still being played.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from basesim.outcome_space import OutcomeSpace, believed_terms, level_terms, mix_influence, outer_sum
+from basesim.sampling import FIELD_BOUNDS, Draws, normalise_salience, parameter_slot
+
+#: Parameter arrays copied from Draws into the state, with their world axis first.
+PARAMETERS = (
+    "ideal_point",
+    "salience",
+    "leverage",
+    "power",
+    "outside_option",
+    "concession",
+    "patience",
+    "belief_noise",
+    "breakdown_risk",
+    "belief_ideal_z",
+    "belief_salience_z",
+    "breakdown_u",
+    "event_round",
+    "event_fires",
+)
+
+
+class BatchState:
+    """Parameters and derived utilities of the worlds of a batch still negotiating."""
+
+    def __init__(self, draws: Draws, space: OutcomeSpace, *, with_beliefs: bool = True):
+        scenario = draws.scenario
+        self.scenario = scenario
+        self.space = space
+        self.principals = [scenario.actor_names.index(p) for p in scenario.principals]
+        self.rows = np.arange(draws.n)
+        self.params = {name: np.array(getattr(draws, name), copy=True) for name in PARAMETERS}
+        self.event_values = {key: np.array(v, copy=True) for key, v in draws.event_values.items()}
+        self.with_beliefs = with_beliefs
+        self.no_deal = self._no_deal_levels()
+        self.derive()
+
+    def _no_deal_levels(self) -> np.ndarray:
+        """(P, I): the no-deal level of every issue as each principal sees it."""
+        scenario = self.scenario
+        out = np.empty((len(self.principals), len(scenario.issues)), dtype=np.int64)
+        for p, name in enumerate(scenario.principals):
+            own = scenario.actors[name].no_deal or {}
+            for i, (issue_name, issue) in enumerate(scenario.issues.items()):
+                out[p, i] = issue.level_index(own.get(issue_name, scenario.no_deal[issue_name]))
+        return out
+
+    @property
+    def n(self) -> int:
+        return int(self.rows.size)
+
+    def terms(self) -> list[np.ndarray]:
+        """Per-issue utility terms of every actor, (n, A, m_i) each."""
+        return level_terms(self.space, self.params["ideal_point"], self.params["salience"])
+
+    def effective_terms(self) -> list[np.ndarray]:
+        """Per-issue effective terms of the principals, (n, P, m_i) each."""
+        return mix_influence(self.terms(), self.params["leverage"], self.principals)
+
+    def derive(self) -> None:
+        """Recompute utilities, reservation utilities and believed scores."""
+        effective = self.effective_terms()
+        self.utility = outer_sum(effective)
+        no_deal = np.zeros((self.n, len(self.principals)))
+        for i, t in enumerate(effective):
+            no_deal = no_deal + t[:, np.arange(len(self.principals)), self.no_deal[:, i]]
+        self.reservation = no_deal + self.params["outside_option"][:, self.principals]
+        self.believed_score = self._believed_score() if self.with_beliefs else None
+
+    def _believed_score(self) -> np.ndarray:
+        """(n, P, K): min over the other principals q of p's belief of U_q."""
+        params = self.params
+        principal_noise = params["belief_noise"][:, self.principals]
+        believed = believed_terms(
+            self.space,
+            params["ideal_point"],
+            params["salience"],
+            principal_noise,
+            params["belief_ideal_z"],
+            params["belief_salience_z"],
+        )
+        count = len(self.principals)
+        scores = []
+        for p in range(count):
+            seen = mix_influence([t[:, p] for t in believed], params["leverage"], self.principals)
+            others = [q for q in range(count) if q != p]
+            score = outer_sum([t[:, others[0]] for t in seen])
+            for q in others[1:]:
+                score = np.minimum(score, outer_sum([t[:, q] for t in seen]))
+            scores.append(score)
+        return np.stack(scores, axis=1)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Drop the worlds where ``mask`` is False."""
+        if mask.all():
+            return
+        self.rows = self.rows[mask]
+        self.params = {k: v[mask] for k, v in self.params.items()}
+        self.event_values = {k: v[mask] for k, v in self.event_values.items()}
+        self.utility = self.utility[mask]
+        self.reservation = self.reservation[mask]
+        if self.believed_score is not None:
+            self.believed_score = self.believed_score[mask]
+
+    def apply_events(self, round_: int) -> list[str]:
+        """Apply the events that fire in ``round_``; return their names (any world).
+
+        ``set`` replaces and ``add`` shifts a parameter, clipped to its allowed
+        range; saliences are renormalised and leverage over a principal is
+        scaled down if it would sum past 1.
+        """
+        applied = []
+        fires = self.params["event_fires"] & (self.params["event_round"] == round_)
+        for e, (name, event) in enumerate(self.scenario.events.items()):
+            where = fires[:, e]
+            if not where.any():
+                continue
+            applied.append(name)
+            for kind in ("set", "add"):
+                for path in getattr(event, kind):
+                    attribute, index = parameter_slot(self.scenario, path)
+                    array = self.params[attribute]
+                    current = array[(slice(None), *index)]
+                    value = self.event_values[(name, path)]
+                    new = value if kind == "set" else current + value
+                    field = attribute if attribute != "ideal_point" else "ideal_point"
+                    low, high = FIELD_BOUNDS[field]
+                    array[(slice(None), *index)] = np.where(where, np.clip(new, low, high), current)
+            self.params["salience"] = normalise_salience(self.params["salience"])
+            total = self.params["leverage"].sum(axis=1, keepdims=True)
+            self.params["leverage"] = self.params["leverage"] / np.maximum(total, 1.0)
+        if applied:
+            self.derive()
+        return applied
