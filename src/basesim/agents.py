@@ -100,14 +100,13 @@ class Principal(Actor):
         """
         utility = self.utility
         threshold = self.target(round_)
-        acceptable = utility >= threshold[:, None]
-        score = np.where(acceptable, self.model.state.believed_score[:, self.slot], -np.inf)
-        offer = np.argmax(score, axis=1)
+        # believed_score >= 1, so masked-out outcomes (0) never win the argmax
+        rank = (utility >= threshold[:, None]) * self.model.state.believed_score[:, self.slot]
+        offer = np.argmax(rank, axis=1)
         rows = np.arange(offer.size)
-        empty = ~acceptable[rows, offer]
+        empty = rank[rows, offer] == 0
         if empty.any():
-            best = np.argmax(utility[empty], axis=1)
-            offer[empty] = best
+            offer[empty] = np.argmax(utility[empty], axis=1)
         made = utility[rows, offer] >= self.reservation_utility
         return offer, made
 

@@ -115,10 +115,10 @@ class NegotiationModel(mesa.Model):
     def step(self) -> None:
         """Play one round in every world still negotiating."""
         self.protocol.step(self)
-        if self.state.n and self.round == self.rounds - 1:
+        if self.state.active and self.round == self.rounds - 1:
             self.conclude(np.ones(self.state.n, bool), "impasse")
         self.round += 1
-        self.running = self.state.n > 0 and self.round < self.rounds
+        self.running = self.state.active > 0 and self.round < self.rounds
 
     def run(self) -> "NegotiationModel":
         while self.running:
@@ -143,6 +143,7 @@ class NegotiationModel(mesa.Model):
         state = self.state
         ended = np.zeros(state.n, bool)
         for where, name, agreed in ((mask, result, offer), *((also + (None,),) if also else ())):
+            where = where & state.alive
             if not where.any():
                 continue
             rows = state.rows[where]
@@ -161,7 +162,7 @@ class NegotiationModel(mesa.Model):
             chosen = np.maximum(self.agreement[rows], 0)
             self.final_utility[rows] = state.utility[idx[:, None], np.arange(len(self.principals)), chosen[:, None]]
             self.final_reservation[rows] = state.reservation[ended]
-            state.keep(~ended)
+            state.end(ended)
 
     # --- recording one world, for traces ---
 
@@ -171,7 +172,7 @@ class NegotiationModel(mesa.Model):
 
     def record_offer(self, t, proposer, offer, made, responses, accepted, breakdown, events) -> None:
         """Keep the round of world 0 of the batch (a batch of one when tracing)."""
-        if self.state.n == 0:
+        if not self.state.active:
             return
         row = {"round": t, "proposer": proposer.name}
         row.update(self._labels(int(offer[0])) if made[0] else {name: None for name in self.scenario.issues})
@@ -188,7 +189,7 @@ class NegotiationModel(mesa.Model):
         self.records.append(row)
 
     def record_solution(self, t, outcome, exists) -> None:
-        if self.state.n == 0:
+        if not self.state.active:
             return
         row = {"round": t, "proposer": None}
         row.update(self._labels(int(outcome[0])) if exists[0] else {name: None for name in self.scenario.issues})

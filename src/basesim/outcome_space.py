@@ -86,14 +86,14 @@ def mix_influence(terms: list[np.ndarray], leverage: np.ndarray, principals: lis
     total = leverage.sum(axis=1)  # (n, A): L_a
     out = []
     for t in terms:
-        mixed = []
-        for a in principals:
+        mixed = np.empty((t.shape[0], len(principals), t.shape[-1]))
+        for slot, a in enumerate(principals):
             acc = (1.0 - total[:, a, None]) * t[:, a]
             for b in range(n_actors):
                 if b != a:
                     acc = acc + leverage[:, b, a, None] * t[:, b]
-            mixed.append(acc)
-        out.append(np.stack(mixed, axis=1))
+            mixed[:, slot] = acc
+        out.append(mixed)
     return out
 
 

@@ -6,8 +6,13 @@ it), plus the derived arrays the protocols read:
 
 - ``utility`` (n, P, K): each principal's effective utility of every outcome;
 - ``reservation`` (n, P): ``r_a = U_a(no_deal_a) + outside_option_a``;
-- ``believed_score`` (n, P, K): for proposer p, the smallest utility among the
-  other principals as p believes them (noisy ideal points and saliences).
+- ``believed_score`` (n, P, K), float32: for proposer p, 1 + the smallest
+  utility among the other principals as p believes them (noisy ideal points
+  and saliences). Utilities lie in [0, 1], so every score is at least 1 and
+  a product with an acceptability mask ranks offers in one pass. Beliefs are
+  noisy by design; single precision halves the memory traffic of the
+  proposal step, the hottest loop (rounded from float64 once, so any
+  implementation that rounds ``np.float32(1 + score)`` ranks alike).
 
 When worlds finish, :meth:`BatchState.keep` drops their rows so later rounds
 cost only what is still being played.
@@ -48,6 +53,7 @@ class BatchState:
         self.space = space
         self.principals = [scenario.actor_names.index(p) for p in scenario.principals]
         self.rows = np.arange(draws.n)
+        self.alive = np.ones(draws.n, bool)
         self.params = {name: np.array(getattr(draws, name), copy=True) for name in PARAMETERS}
         self.event_values = {key: np.array(v, copy=True) for key, v in draws.event_values.items()}
         self.with_beliefs = with_beliefs
@@ -76,18 +82,30 @@ class BatchState:
         """Per-issue effective terms of the principals, (n, P, m_i) each."""
         return mix_influence(self.terms(), self.params["leverage"], self.principals)
 
-    def derive(self) -> None:
-        """Recompute utilities, reservation utilities and believed scores."""
+    def derive(self, where: np.ndarray | None = None) -> None:
+        """Recompute utilities, reservation utilities and believed scores.
+
+        With ``where`` (active,) bool, only for those worlds (after an event).
+        """
+        if where is not None:
+            sub = _Subset(self, where)
+            sub.derive()
+            self.utility[where] = sub.utility
+            self.reservation[where] = sub.reservation
+            if self.believed_score is not None:
+                self.believed_score[where] = sub.believed_score
+            return
         effective = self.effective_terms()
         self.utility = outer_sum(effective)
-        no_deal = np.zeros((self.n, len(self.principals)))
+        count = len(self.principals)
+        no_deal = np.zeros((self.n, count))
         for i, t in enumerate(effective):
-            no_deal = no_deal + t[:, np.arange(len(self.principals)), self.no_deal[:, i]]
+            no_deal = no_deal + t[:, np.arange(count), self.no_deal[:, i]]
         self.reservation = no_deal + self.params["outside_option"][:, self.principals]
         self.believed_score = self._believed_score() if self.with_beliefs else None
 
     def _believed_score(self) -> np.ndarray:
-        """(n, P, K): min over the other principals q of p's belief of U_q."""
+        """(n, P, K) float32: 1 + min over the other principals q of p's belief of U_q."""
         params = self.params
         principal_noise = params["belief_noise"][:, self.principals]
         believed = believed_terms(
@@ -99,20 +117,35 @@ class BatchState:
             params["belief_salience_z"],
         )
         count = len(self.principals)
-        scores = []
+        scores = np.empty((self.n, count, self.space.size), dtype=np.float32)
         for p in range(count):
             seen = mix_influence([t[:, p] for t in believed], params["leverage"], self.principals)
             others = [q for q in range(count) if q != p]
             score = outer_sum([t[:, others[0]] for t in seen])
             for q in others[1:]:
-                score = np.minimum(score, outer_sum([t[:, q] for t in seen]))
-            scores.append(score)
-        return np.stack(scores, axis=1)
+                np.minimum(score, outer_sum([t[:, q] for t in seen]), out=score)
+            scores[:, p] = score + 1.0
+        return scores
+
+    @property
+    def active(self) -> int:
+        """How many worlds are still negotiating."""
+        return int(self.alive.sum())
+
+    def end(self, mask: np.ndarray) -> None:
+        """Mark worlds as finished; drop their rows once a third of them are.
+
+        Dropping rows copies the big arrays, so it is done in bulk, not every round.
+        """
+        self.alive &= ~mask
+        if self.alive.sum() < 0.67 * self.n:
+            self.keep(self.alive)
 
     def keep(self, mask: np.ndarray) -> None:
         """Drop the worlds where ``mask`` is False."""
         if mask.all():
             return
+        self.alive = self.alive[mask]
         self.rows = self.rows[mask]
         self.params = {k: v[mask] for k, v in self.params.items()}
         self.event_values = {k: v[mask] for k, v in self.event_values.items()}
@@ -129,12 +162,14 @@ class BatchState:
         scaled down if it would sum past 1.
         """
         applied = []
+        changed = np.zeros(self.n, bool)
         fires = self.params["event_fires"] & (self.params["event_round"] == round_)
         for e, (name, event) in enumerate(self.scenario.events.items()):
             where = fires[:, e]
             if not where.any():
                 continue
             applied.append(name)
+            changed |= where
             for kind in ("set", "add"):
                 for path in getattr(event, kind):
                     attribute, index = parameter_slot(self.scenario, path)
@@ -142,12 +177,25 @@ class BatchState:
                     current = array[(slice(None), *index)]
                     value = self.event_values[(name, path)]
                     new = value if kind == "set" else current + value
-                    field = attribute if attribute != "ideal_point" else "ideal_point"
-                    low, high = FIELD_BOUNDS[field]
+                    low, high = FIELD_BOUNDS[attribute]
                     array[(slice(None), *index)] = np.where(where, np.clip(new, low, high), current)
             self.params["salience"] = normalise_salience(self.params["salience"])
             total = self.params["leverage"].sum(axis=1, keepdims=True)
             self.params["leverage"] = self.params["leverage"] / np.maximum(total, 1.0)
         if applied:
-            self.derive()
+            self.derive(changed)
         return applied
+
+
+class _Subset(BatchState):
+    """The parameters of some worlds of a state, to re-derive them after an event."""
+
+    def __init__(self, parent: BatchState, where: np.ndarray):
+        self.scenario = parent.scenario
+        self.space = parent.space
+        self.principals = parent.principals
+        self.rows = parent.rows[where]
+        self.alive = parent.alive[where]
+        self.params = {k: v[where] for k, v in parent.params.items()}
+        self.with_beliefs = parent.with_beliefs
+        self.no_deal = parent.no_deal
