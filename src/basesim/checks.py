@@ -34,7 +34,7 @@ def _check_level(issue: Issue, ref: str | float) -> str | None:
     if issue.level_index(ref) is not None:
         return None
     if isinstance(ref, str):
-        return f"{ref!r} is not a level of this issue; expected one of {', '.join(issue.labels)}"
+        return f"{ref!r} is not a level of this issue{did_you_mean(ref, issue.labels)}; expected one of {', '.join(issue.labels)}"
     values = ", ".join(f"{v:g}" for v in issue.values)
     return f"{ref} is not the value of a level of this issue; expected one of {values} or a level label"
 
@@ -92,13 +92,13 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
     principals = scenario.principals
 
     if len(principals) < 2:
-        problems.append(
-            ("actors", f"needs at least two principals (role: principal), got {len(principals)}: {principals}")
-        )
+        got = f"{len(principals)} ({', '.join(principals)})" if principals else "none"
+        problems.append(("actors", f"needs at least two principals (role: principal), got {got}"))
 
     problems += _check_outcome_map(scenario, scenario.no_deal, "no_deal", complete=True)
 
     total_leverage: dict[str, float] = {}
+    holders: dict[str, list[str]] = {}
     for name, actor in scenario.actors.items():
         base = f"actors.{name}"
         for issue, ideal in actor.ideal_point.items():
@@ -130,6 +130,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
                 )
             else:
                 total_leverage[target] = total_leverage.get(target, 0.0) + param_support(amount)[1]
+                holders.setdefault(target, []).append(f"{name} up to {param_support(amount)[1]:g}")
 
         if not actor.is_principal:
             for field in PRINCIPAL_ONLY:
@@ -142,12 +143,20 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
     for target, total in total_leverage.items():
         if total > 1 + 1e-12:
             problems.append(
-                ("actors", f"the leverage over {target!r} can sum to {total:g}; the total must be <= 1")
+                (
+                    "actors",
+                    f"the leverage over {target!r} can sum to {total:g} ({', '.join(holders[target])});"
+                    " the total must be <= 1",
+                )
             )
 
     proposer = scenario.protocol.first_proposer
     if proposer is not None and proposer not in principals:
-        problems.append(("protocol.first_proposer", _unknown("principal", proposer, principals)))
+        if proposer in scenario.actors:
+            message = f"{proposer!r} is an influencer; the first proposer must be a principal: one of {', '.join(principals)}"
+        else:
+            message = _unknown("principal", proposer, principals)
+        problems.append(("protocol.first_proposer", message))
 
     rounds = scenario.protocol.rounds
     for name, event in scenario.events.items():

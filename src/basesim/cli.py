@@ -12,8 +12,9 @@ import sys
 import click
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from basesim.errors import BasesimError
+from basesim.errors import BasesimError, ScenarioError
 
 app = typer.Typer(
     name="basesim",
@@ -28,8 +29,11 @@ err_console = Console(stderr=True)
 
 
 def fail(error: BasesimError) -> None:
-    """Print a user error without a traceback and exit 2."""
-    err_console.print(f"[bold red]error:[/] {error}", highlight=False, markup=True, soft_wrap=True)
+    """Print a user error without a traceback and exit 2 (one ``error:`` line per problem)."""
+    lines = [str(p) for p in error.problems] if isinstance(error, ScenarioError) else [str(error)]
+    for line in lines:
+        # escape: messages quote values such as [low, high] that rich would read as markup
+        err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code=2)
 
 

@@ -26,6 +26,7 @@ from scipy import stats
 __all__ = [
     "Beta",
     "Choice",
+    "DISTRIBUTIONS",
     "Dirichlet",
     "Distribution",
     "Integers",
@@ -261,10 +262,7 @@ Distribution = Annotated[
     Discriminator(
         _tag,
         custom_error_type="distribution",
-        custom_error_message=(
-            "expected a distribution: a mapping with 'dist' one of uniform, normal, beta, "
-            "triangular, integers, choice"
-        ),
+        custom_error_message="must be a distribution",
     ),
 ]
 
@@ -282,12 +280,20 @@ Param = Annotated[
     Discriminator(
         _tag,
         custom_error_type="param",
-        custom_error_message=(
-            "expected a number or a distribution (a mapping with 'dist' one of uniform, "
-            "normal, beta, triangular, integers, choice)"
-        ),
+        custom_error_message="must be a number or a distribution",
     ),
 ]
+
+#: Every distribution class by its ``dist`` tag.
+DISTRIBUTIONS: dict[str, type[_Dist]] = {
+    "uniform": Uniform,
+    "normal": Normal,
+    "beta": Beta,
+    "triangular": Triangular,
+    "integers": Integers,
+    "choice": Choice,
+    "dirichlet": Dirichlet,
+}
 
 #: Tags that pydantic inserts into error locations; not part of the YAML path.
 UNION_TAGS = frozenset({"fixed", "uniform", "normal", "beta", "triangular", "integers", "choice", "dirichlet"})

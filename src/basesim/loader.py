@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from basesim.checks import check_scenario, did_you_mean
-from basesim.distributions import UNION_TAGS
+from basesim.distributions import DISTRIBUTIONS, UNION_TAGS
 from basesim.errors import Problem, ScenarioError
 from basesim.schema import Scenario
 
@@ -73,7 +73,11 @@ def _walk(node: yaml.Node, prefix: str, file: str, lines: dict, problems: list[P
             lines[path] = (file, item.start_mark.line + 1)
             items.append(_walk(item, path, file, lines, problems))
         return items
-    return _scalar(node)
+    try:
+        return _scalar(node)
+    except ValueError as exc:  # e.g. 2025-02-31 is read as a date and fails
+        problems.append(Problem(prefix, f"{node.value!r} cannot be read: {exc}", file, node.start_mark.line + 1))
+        return node.value
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
@@ -82,6 +86,31 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         return loader.construct_object(node, deep=True)
     finally:
         loader.dispose()
+
+
+#: Plain-language hints for PyYAML's commonest complaints.
+_SYNTAX_HINTS = {
+    r"'\t'": "YAML indents with spaces, not tabs",
+    "expected <block end>": "check this line's indentation, or an unclosed quote above it",
+    "mapping values are not allowed here": "a ':' inside an unquoted value, or a key indented wrongly",
+    "could not find expected ':'": "a key without ':' or an unclosed quote",
+}
+
+
+def _syntax_problem(exc: yaml.MarkedYAMLError, file: str) -> Problem:
+    """A YAML syntax error at the line where the parser got stuck, with the context's line."""
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    what = str(exc.problem or exc.context or "cannot parse")
+    notes = [hint for clue, hint in _SYNTAX_HINTS.items() if clue in what][:1]
+    if exc.context and exc.problem and "next token" not in str(exc.context):
+        context = str(exc.context).removeprefix("while ")
+        context_line = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        where = f" at line {context_line}" if context_line is not None and context_line != line else ""
+        notes.append(f"{context}{where}")
+    if notes:
+        what += f" ({'; '.join(notes)})"
+    return Problem("", f"YAML syntax error: {what}", file, line)
 
 
 def _read_yaml(path: Path) -> _Source:
@@ -95,10 +124,7 @@ def _read_yaml(path: Path) -> _Source:
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
-        raise ScenarioError([Problem("", f"YAML syntax error: {what}", file, line)]) from None
+        raise ScenarioError([_syntax_problem(exc, file)]) from None
     if root is None:
         raise ScenarioError([Problem("", "the file is empty; a scenario needs issues, actors and no_deal", file, 1)])
     if not isinstance(root, yaml.MappingNode):
@@ -148,6 +174,7 @@ def _merge(base: _Source, child: _Source) -> _Source:
 
 
 def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> _Source:
+    """Read ``path`` and, recursively, the scenarios it extends (``seen``: the chain so far)."""
     path = Path(path)
     source = _read_yaml(path)
     parent = source.data.pop("extends", None)
@@ -156,12 +183,15 @@ def _resolve(path: Path, seen: tuple[Path, ...] = ()) -> _Source:
     file, line = source.lines["extends"]
     if not isinstance(parent, str):
         raise ScenarioError([Problem("extends", f"must be a file name, got {parent!r}", file, line)])
-    parent_path = (path.parent / parent).resolve()
-    if parent_path in seen or parent_path == path.resolve():
-        raise ScenarioError([Problem("extends", f"{parent!r} extends itself (a cycle)", file, line)])
+    parent_path = path.parent / parent
+    chain = seen + (path.resolve(),)
+    if parent_path.resolve() in chain:
+        loop = chain[chain.index(parent_path.resolve()):] + (parent_path.resolve(),)
+        cycle = " -> ".join(p.name for p in loop)
+        raise ScenarioError([Problem("extends", f"{parent!r} makes a cycle of extends: {cycle}", file, line)])
     if not parent_path.exists():
         raise ScenarioError([Problem("extends", f"no such file {parent!r} (looked in {path.parent})", file, line)])
-    base = _resolve(parent_path, seen + (path.resolve(),))
+    base = _resolve(parent_path, chain)
     merged = _merge(base, source)
     if "name" not in source.data:
         merged.data.pop("name", None)
@@ -184,8 +214,15 @@ def parse_override(text: str) -> tuple[str, Any]:
     try:
         parsed = yaml.safe_load(value) if value.strip() else None
     except yaml.YAMLError as exc:
-        raise ScenarioError([Problem(path, f"cannot read the value {value!r} as YAML: {exc}", OVERRIDE)]) from None
+        reason = getattr(exc, "problem", None) or str(exc).splitlines()[-1]
+        raise ScenarioError(
+            [Problem(path, f"cannot read the value {value!r} as YAML: {reason}", OVERRIDE)]
+        ) from None
     return path, parsed
+
+
+#: Top-level mappings whose keys are names the user chose, and what those names are.
+_NAMED = {"actors": "actor", "issues": "issue", "events": "event", "outcomes": "outcome"}
 
 
 def _set_path(data: dict, path: str, value: Any) -> None:
@@ -215,9 +252,24 @@ def _set_path(data: dict, path: str, value: Any) -> None:
                 i += 1
                 break
             child = node.get(key)
-            if not isinstance(child, (dict, list)):
+            if child is None:
+                collection = parts[0] if i == 1 else None
+                if collection in _NAMED:
+                    known = list(node)
+                    raise ScenarioError([Problem(
+                        path,
+                        f"unknown {_NAMED[collection]} {key!r}{did_you_mean(key, known)}; "
+                        f"expected one of {', '.join(known) or '(none yet)'}",
+                        OVERRIDE,
+                    )])
                 child = {}
                 node[key] = child
+            elif not isinstance(child, (dict, list)):
+                where = ".".join(parts[: i + 1])
+                raise ScenarioError([Problem(
+                    path, f"cannot set inside {where!r}, which is a value ({show_value(child)}), not a mapping",
+                    OVERRIDE,
+                )])
             node = child
         else:
             raise ScenarioError([Problem(path, f"cannot set inside {'.'.join(parts[:i])!r}, which is not a mapping", OVERRIDE)])
@@ -252,27 +304,43 @@ def apply_overrides(source_data: dict, overrides: dict[str, Any] | list[str] | N
 # --- validation and messages ----------------------------------------------------------
 
 
-def _data_path(loc: tuple, data: Any) -> tuple[list[str], Any]:
-    """Turn a pydantic error location into the YAML path, dropping union tags."""
+#: Names pydantic puts in error locations for the branches of a union; not part of the YAML path.
+_BRANCH_TAGS = UNION_TAGS | {"label", "value", "level", "per_issue"}
+
+
+def _data_path(loc: tuple, data: Any, *, keep_last: bool = False) -> tuple[list[str], Any]:
+    """Turn a pydantic error location into the YAML path, dropping union branch tags.
+
+    With ``keep_last`` the final item is a key (missing or unknown) and is kept as is.
+    Returns the path and the data at its last existing part.
+    """
     parts: list[str] = []
     node = data
-    for item in loc:
+    items = loc[:-1] if keep_last else loc
+    for item in items:
         if isinstance(node, dict) and str(item) in node:
             parts.append(str(item))
             node = node[str(item)]
         elif isinstance(node, list) and isinstance(item, int) and 0 <= item < len(node):
             parts.append(str(item))
             node = node[item]
-        elif isinstance(item, str) and (item in UNION_TAGS or item in ("label", "per_issue") or "[" in item):
-            continue
+        elif isinstance(item, str) and (item in _BRANCH_TAGS or "[" in item or item[:1].isupper()):
+            continue  # a union branch ('uniform', 'label', 'function-after[...]', 'Level')
         else:
             parts.append(str(item))
             node = None
+    if keep_last and loc:
+        parts.append(str(loc[-1]))
     return parts, node
 
 
-def _model_at(parts: list[str]) -> type[BaseModel] | None:
-    """The pydantic model whose keys are allowed at ``parts`` (best effort, for 'did you mean')."""
+def _model_at(parts: list[str], data: Any = None) -> type[BaseModel] | None:
+    """The pydantic model whose keys are allowed at ``parts`` (best effort, for 'did you mean').
+
+    ``data`` (the mapping at ``parts``) picks the distribution class from its ``dist`` tag.
+    """
+    if isinstance(data, dict) and isinstance(data.get("dist"), str) and data["dist"] in DISTRIBUTIONS:
+        return DISTRIBUTIONS[data["dist"]]
     annotation: Any = Scenario
     for part in parts:
         model = _first_model(annotation)
@@ -308,26 +376,140 @@ def _allowed_keys(model: type[BaseModel]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
-def _show(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+def _node_at(data: Any, parts: list[str]) -> Any:
+    node = data
+    for part in parts:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def show_value(value: Any) -> str:
+    """A value as the user wrote it in YAML: ``'high'``, ``1.7``, ``true``, ``[0.15]``, ``{dist: x}``."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (dict, list)):
+        text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip()
+        text = text.removesuffix("...").strip()
+    elif isinstance(value, float):
+        text = f"{value:g}" if abs(value) < 1e15 else repr(value)
+    else:
+        text = str(value)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+_DIST_NAMES = ", ".join(d for d in DISTRIBUTIONS if d != "dirichlet")
+
+#: Plain-language messages for pydantic's error types: (message, hint) templates.
+_MESSAGES: dict[str, str] = {
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "string_type": "must be text",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be a mapping (KEY: VALUE lines or {KEY: VALUE, ...})",
+    "model_type": "must be a mapping (KEY: VALUE lines or {KEY: VALUE, ...})",
+    "model_attributes_type": "must be a mapping (KEY: VALUE lines or {KEY: VALUE, ...})",
+    "list_type": "must be a list ([A, B, ...] or '- A' lines)",
+    "date_type": "must be a date written YYYY-MM-DD",
+    "date_parsing": "must be a date written YYYY-MM-DD",
+    "date_from_datetime_parsing": "must be a date written YYYY-MM-DD",
+    "date_from_datetime_inexact": "must be a date written YYYY-MM-DD",
+    "finite_number": "must be a finite number",
+}
+
+_COMPARE = {"greater_than": ">", "greater_than_equal": ">=", "less_than": "<", "less_than_equal": "<="}
+
+#: Hints for the custom errors of the scenario's tagged unions.
+_UNION_HINTS = {
+    "param": f"a distribution is a mapping with 'dist' one of {_DIST_NAMES}",
+    "distribution": f"a mapping with 'dist' one of {_DIST_NAMES}",
+    "ideal_point": f"a distribution is a mapping with 'dist' one of {_DIST_NAMES}",
+}
+
+
+def _union_message(kind: str, message: str, value: Any) -> str:
+    """Message for a value no branch of a tagged union accepts (a bad ``dist``, a list, ...)."""
+    if kind in _UNION_HINTS and isinstance(value, dict):
+        tag = value.get("dist")
+        if tag is None:
+            return f"{message}, got {show_value(value)}; a distribution needs 'dist' (one of {_DIST_NAMES})"
+        return f"unknown distribution {show_value(tag)}{did_you_mean(str(tag), DISTRIBUTIONS)}; expected one of {_DIST_NAMES}"
+    text = f"{message}, got {show_value(value)}"
+    if isinstance(value, str) and _is_number(value):
+        return f"{text} (text, because it is quoted; write numbers without quotes)"
+    return text + (f" ({_UNION_HINTS[kind]})" if kind in _UNION_HINTS else "")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _message(error: dict, value: Any) -> str:
+    """One plain sentence for a pydantic error: 'must be ..., got VALUE'."""
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "value_error":
+        return str(error["msg"]).removeprefix("Value error, ")
+    if kind in ("param", "distribution", "ideal_point", "salience", "level_ref", "level_item"):
+        return _union_message(kind, error["msg"], value)
+    if kind in _COMPARE:
+        bound = next(iter(ctx.values()))
+        return f"must be {_COMPARE[kind]} {show_value(bound)}, got {show_value(value)}"
+    if kind == "literal_error":
+        allowed = [a.strip(" '") for a in str(ctx.get("expected", "")).replace(" or ", ", ").split(",")]
+        return f"must be one of {', '.join(allowed)}, got {show_value(value)}{did_you_mean(str(value), allowed)}"
+    if kind == "too_short":
+        least = ctx.get("min_length")
+        what = "entry" if isinstance(value, dict) else "item"
+        if not value:
+            return f"must not be empty (give at least {least} {what}{'s' if least != 1 else ''})"
+        return f"must have at least {least} {what}s, got {ctx.get('actual_length')}"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} items, got {ctx.get('actual_length')}"
+    if kind in _MESSAGES:
+        text = f"{_MESSAGES[kind]}, got {show_value(value)}"
+        if kind.startswith(("int", "float")) and isinstance(value, str) and _is_number(value):
+            text += " (text, because it is quoted; write numbers without quotes)"
+        return text
+    message = str(error["msg"])
+    return f"{message[0].lower()}{message[1:]}, got {show_value(value)}"
 
 
 def _problems_from_validation(exc: ValidationError, source: _Source) -> list[Problem]:
     problems = []
+    suggested: set[str] = set()  # paths of missing keys an unknown key's "did you mean" already names
     for error in exc.errors(include_url=False):
-        parts, _ = _data_path(tuple(error["loc"]), source.data)
         kind = error["type"]
-        message = error["msg"]
-        if kind.startswith("value_error"):
-            message = message.removeprefix("Value error, ")
+        loc = tuple(error["loc"])
+        if kind in ("extra_forbidden", "missing"):
+            parts, _ = _data_path(loc, source.data, keep_last=True)
+        else:
+            parts, _ = _data_path(loc, source.data)
         if kind == "extra_forbidden":
-            key = parts[-1]
-            parent = parts[:-1]
-            model = _model_at(parent)
+            key, parent = parts[-1], parts[:-1]
+            model = _model_at(parent, _node_at(source.data, parent))
             allowed = _allowed_keys(model) if model is not None else []
             hint = did_you_mean(key, allowed)
-            message = f"unknown key {key!r}{hint}" + (f"; allowed keys are {', '.join(allowed)}" if allowed and not hint else "")
+            if hint:
+                suggested.add(".".join(parent + [hint.split("'")[1]]))
+            message = f"unknown key {key!r}{hint}" + (
+                f"; allowed keys are {', '.join(allowed)}" if allowed and not hint else ""
+            )
             path = ".".join(parent)
             file, line = source.where(".".join(parts))
         elif kind == "missing":
@@ -336,14 +518,17 @@ def _problems_from_validation(exc: ValidationError, source: _Source) -> list[Pro
             file, line = source.where(path)
         else:
             path = ".".join(parts)
-            if kind.startswith("value_error") or kind in ("param", "ideal_point", "salience", "distribution"):
-                if kind in ("param", "ideal_point", "salience", "distribution"):
-                    message = f"{message} (got {_show(error['input'])})"
-            else:
-                message = f"{message[0].lower()}{message[1:]} (got {_show(error['input'])})"
+            message = _message(error, error.get("input"))
             file, line = source.where(path)
-        problems.append(Problem(path, message, file, line))
-    return _dedupe(problems)
+        problems.append((kind, ".".join(parts), Problem(path, message, file, line)))
+    kept = [p for kind, full, p in problems if not (kind == "missing" and full in suggested)]
+    return _sorted(_dedupe(kept))
+
+
+def _sorted(problems: list[Problem]) -> list[Problem]:
+    """Problems in reading order: by file (as first met), then line."""
+    files = list(dict.fromkeys(p.file for p in problems))
+    return sorted(problems, key=lambda p: (files.index(p.file), p.line if p.line is not None else -1))
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -360,13 +545,19 @@ def _validate(source: _Source, overridden: list[str] = ()) -> Scenario:
         source.lines[path] = (OVERRIDE, None)
         for stale in [p for p in source.lines if p.startswith(path + ".")]:
             source.lines[stale] = (OVERRIDE, None)
+        parts = path.split(".")
+        for end in range(len(parts) - 1, 0, -1):  # keys the override created
+            prefix = ".".join(parts[:end])
+            if prefix in source.lines:
+                break
+            source.lines[prefix] = (OVERRIDE, None)
     try:
         scenario = Scenario.model_validate(source.data)
     except ValidationError as exc:
         raise ScenarioError(_problems_from_validation(exc, source)) from None
     cross = check_scenario(scenario)
     if cross:
-        raise ScenarioError([Problem(path, msg, *source.where(path)) for path, msg in cross])
+        raise ScenarioError(_sorted([Problem(path, msg, *source.where(path)) for path, msg in cross]))
     return scenario
 
 

@@ -62,6 +62,10 @@ def _within(low: float, high: float, *, low_open: bool = False, high_open: bool 
     left = "(" if low_open else "["
     right = ")" if high_open else "]"
     shown = f"{left}{_fmt(low)}, {_fmt(high)}{right}"
+    if math.isinf(high):
+        wanted = f"{'>' if low_open else '>='} {_fmt(low)}"
+    else:
+        wanted = f"in {shown}"
 
     def check(value: Any) -> Any:
         lo, hi = param_support(value)
@@ -70,10 +74,10 @@ def _within(low: float, high: float, *, low_open: bool = False, high_open: bool 
         if bad_low or bad_high:
             if isinstance(value, _Dist):
                 raise ValueError(
-                    f"the distribution's support [{_fmt(lo)}, {_fmt(hi)}] must lie in {shown}"
-                    " (give low and high to bound it)"
+                    f"the distribution's values must lie in {shown}, but its support is "
+                    f"[{_fmt(lo)}, {_fmt(hi)}] (give low and high to bound it)"
                 )
-            raise ValueError(f"must be in {shown}, got {_fmt(value)}")
+            raise ValueError(f"must be {wanted}, got {_fmt(value)}")
         return value
 
     return AfterValidator(check)
@@ -94,8 +98,23 @@ OutsideOption = Annotated[Param, _within(-1.0, 1.0)]
 Patience = Annotated[Param, _within(0.0, 1.0, low_open=True)]
 RoundParam = Annotated[Param, _within(0.0, math.inf)]
 
+def _level_ref_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "label"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "value"
+    return None
+
+
 #: A level given by its label (a string) or its value on the issue's [0, 1] scale.
-LevelRef = Union[str, Annotated[float, _within(0.0, 1.0)]]
+LevelRef = Annotated[
+    Union[Annotated[str, Tag("label")], Annotated[float, _within(0.0, 1.0), Tag("value")]],
+    Discriminator(
+        _level_ref_tag,
+        custom_error_type="level_ref",
+        custom_error_message="must be a level label or a level's value in [0, 1]",
+    ),
+]
 
 
 def _ideal_tag(value: Any) -> str | None:
@@ -117,10 +136,7 @@ IdealPoint = Annotated[
     Discriminator(
         _ideal_tag,
         custom_error_type="ideal_point",
-        custom_error_message=(
-            "expected a level label, a number in [0, 1] or a distribution "
-            "(a mapping with 'dist' one of uniform, normal, beta, triangular, integers, choice)"
-        ),
+        custom_error_message="must be a level label, a number in [0, 1] or a distribution",
     ),
 ]
 
@@ -150,8 +166,8 @@ SalienceWeights = Annotated[
         _salience_tag,
         custom_error_type="salience",
         custom_error_message=(
-            "expected a mapping from issue to weight (numbers or distributions, "
-            "normalised to sum 1) or {dist: dirichlet, alpha: {issue: weight, ...}}"
+            "must be a mapping from issue to weight (numbers or distributions, normalised to sum 1) "
+            "or {dist: dirichlet, alpha: {ISSUE: WEIGHT, ...}}"
         ),
     ),
 ]
@@ -178,8 +194,27 @@ class Range(_Strict):
     @model_validator(mode="after")
     def _ordered(self) -> "Range":
         if not self.min < self.max:
-            raise ValueError(f"min must be below max (got min={self.min}, max={self.max})")
+            raise ValueError(f"min must be below max (got min={_fmt(self.min)}, max={_fmt(self.max)})")
         return self
+
+
+def _level_item_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "label"
+    if isinstance(value, (dict, Level)):
+        return "level"
+    return None
+
+
+#: An entry of an issue's ``levels``: a bare label or a mapping with label, value, amount.
+LevelItem = Annotated[
+    Union[Annotated[Level, Tag("level")], Annotated[str, Tag("label")]],
+    Discriminator(
+        _level_item_tag,
+        custom_error_type="level_item",
+        custom_error_message="must be a level label or a mapping {label: ..., value: ..., amount: ...}",
+    ),
+]
 
 
 class Issue(_Strict):
@@ -193,7 +228,7 @@ class Issue(_Strict):
     label: str | None = None
     description: str | None = None
     unit: str | None = None
-    levels: list[Union[Level, str]] | None = Field(default=None, min_length=2)
+    levels: list[LevelItem] | None = Field(default=None, min_length=2)
     range: Range | None = None
 
     @model_validator(mode="after")
@@ -202,14 +237,22 @@ class Issue(_Strict):
             raise ValueError("give exactly one of 'levels' or 'range'")
         if self.levels is not None:
             labels = self.labels
-            if len(set(labels)) != len(labels):
-                raise ValueError(f"level labels must be distinct (got {labels})")
-            values = self.values
-            if np.any(np.diff(values) <= 0):
-                raise ValueError(f"level values must increase along the list (got {values.tolist()})")
+            repeated = sorted({label for label in labels if labels.count(label) > 1})
+            if repeated:
+                raise ValueError(
+                    f"level labels must be distinct; {', '.join(map(repr, repeated))} appears more than once"
+                )
+            given = [isinstance(lv, Level) and lv.value is not None for lv in self.levels]
+            if any(given) and not all(given):
+                raise ValueError("give a value for every level or for none (values are then evenly spaced)")
             partial_amounts = [isinstance(lv, Level) and lv.amount is not None for lv in self.levels]
             if any(partial_amounts) and not all(partial_amounts):
                 raise ValueError("give an amount for every level or for none")
+            values = self.values
+            if not np.all(np.diff(values) > 0):
+                what = "values" if all(given) else "amounts"
+                shown = [lv.value if all(given) else lv.amount for lv in self._level_objects()]
+                raise ValueError(f"level {what} must increase along the list (got {', '.join(map(_fmt, shown))})")
         return self
 
     def _level_objects(self) -> list[Level]:
@@ -320,7 +363,7 @@ def parse_round_length(text: str) -> tuple[int, str]:
     match = re.fullmatch(r"\s*(\d+)\s*(day|week|month|quarter|year)s?\s*", str(text))
     if not match or int(match.group(1)) < 1:
         raise ValueError(
-            f"round_length must be 'N unit' with N >= 1 and unit one of {', '.join(ROUND_UNITS)} "
+            f"must be 'N unit' with N >= 1 and unit one of {', '.join(ROUND_UNITS)} "
             f"(e.g. '1 month'), got {text!r}"
         )
     return int(match.group(1)), match.group(2)
