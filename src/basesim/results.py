@@ -88,11 +88,18 @@ def atomic_write(path: str | Path, *, binary: bool = False) -> Iterator[IO[Any]]
             yield f
             f.flush()
             os.fsync(f.fileno())
+        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _write(path: Path, writer: Callable[[IO[Any]], None], *, binary: bool = False) -> None:
