@@ -540,6 +540,102 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
+#: Placeholder values that let cross-reference checks run past a bad entry of these mappings.
+_PLACEHOLDERS = {"ideal_point": 0.0, "leverage": 0.0, "salience": 1.0}
+
+
+def _repair(exc: ValidationError, data: dict, lines: dict) -> list[str] | None:
+    """Patch ``data`` in place so that the errors of ``exc`` go away; the patched paths.
+
+    Unknown keys are renamed to their "did you mean" (or dropped), bad optional
+    settings are dropped (their defaults apply), bad entries of ideal points,
+    saliences and leverage get a neutral placeholder. None when an error
+    cannot be patched this way (a missing required key, a bad issue, ...).
+    """
+    patched: list[str] = []
+    errors = sorted(exc.errors(include_url=False), key=lambda e: e["type"] != "extra_forbidden")
+    missing = []
+    for error in errors:
+        kind, loc = error["type"], tuple(error["loc"])
+        if kind == "missing":
+            missing.append(_data_path(loc, data, keep_last=True)[0])
+            continue
+        parts, _ = _data_path(loc, data, keep_last=kind == "extra_forbidden")
+        if kind != "extra_forbidden":
+            # an error inside a distribution belongs to the parameter as a whole
+            for end in range(len(parts) - 1, 0, -1):
+                node = _node_at(data, parts[:end])
+                if isinstance(node, dict) and "dist" in node:
+                    parts = parts[:end]
+                    break
+        if not parts:
+            return None
+        parent, key = parts[:-1], parts[-1]
+        container = _node_at(data, parent)
+        if not isinstance(container, dict) or key not in container:
+            continue  # already patched by an earlier error
+        path = ".".join(parts)
+        if kind == "extra_forbidden":
+            model = _model_at(parent, container)
+            hint = did_you_mean(key, _allowed_keys(model)) if model is not None else ""
+            value = container.pop(key)
+            if hint and (new := hint.split("'")[1]) not in container:
+                container[new] = value
+                new_path = ".".join(parent + [new])
+                for old in [p for p in lines if p == path or p.startswith(path + ".")]:
+                    lines[new_path + old[len(path):]] = lines[old]
+                patched.append(new_path)
+            patched.append(path)
+            continue
+        model = _model_at(parent, container)
+        suggestion = ""
+        if kind == "literal_error":
+            allowed = [a.strip(" '") for a in str((error.get("ctx") or {}).get("expected", "")).replace(" or ", ", ").split(",")]
+            suggestion = did_you_mean(str(container[key]), allowed)
+        if suggestion:
+            container[key] = suggestion.split("'")[1]
+        elif model is not None and key in model.model_fields and not model.model_fields[key].is_required():
+            del container[key]
+        elif len(parent) >= 3 and parent[0] == "actors" and parent[-1] in _PLACEHOLDERS:
+            container[key] = _PLACEHOLDERS[parent[-1]]
+        elif parent[:1] == ["actors"] and len(parent) == 2 and key == "salience" and isinstance(container.get("ideal_point"), dict):
+            container[key] = {issue: 1.0 for issue in container["ideal_point"]}
+        else:
+            return None
+        patched.append(path)
+    for parts in missing:
+        if _node_at(data, parts) is None:
+            return None
+    return patched
+
+
+def _cross_problems_despite(exc: ValidationError, source: _Source) -> list[Problem]:
+    """Cross-reference problems found after patching the structural errors away (best effort).
+
+    So that one run of ``basesim validate`` also reports, say, an unknown
+    issue next to a misspelt key. Problems at or under a patched path are left out.
+    """
+    data, lines = copy.deepcopy(source.data), dict(source.lines)
+    patched: list[str] = []
+    for _ in range(4):
+        more = _repair(exc, data, lines)
+        if more is None:
+            return []
+        patched += more
+        try:
+            scenario = Scenario.model_validate(data)
+        except ValidationError as again:
+            exc = again
+            continue
+        located = _Source(data, lines, source.file)
+        return [
+            Problem(path, message, *located.where(path))
+            for path, message in check_scenario(scenario)
+            if not any(path == p or path.startswith(p + ".") for p in patched)
+        ]
+    return []
+
+
 def _validate(source: _Source, overridden: list[str] = ()) -> Scenario:
     for path in overridden:
         source.lines[path] = (OVERRIDE, None)
@@ -554,7 +650,8 @@ def _validate(source: _Source, overridden: list[str] = ()) -> Scenario:
     try:
         scenario = Scenario.model_validate(source.data)
     except ValidationError as exc:
-        raise ScenarioError(_problems_from_validation(exc, source)) from None
+        problems = _problems_from_validation(exc, source)
+        raise ScenarioError(_sorted(_dedupe(problems + _cross_problems_despite(exc, source)))) from None
     cross = check_scenario(scenario)
     if cross:
         raise ScenarioError(_sorted([Problem(path, msg, *source.where(path)) for path, msg in cross]))
