@@ -179,9 +179,15 @@ class BatchState:
                     new = value if kind == "set" else current + value
                     low, high = FIELD_BOUNDS[attribute]
                     array[(slice(None), *index)] = np.where(where, np.clip(new, low, high), current)
-            self.params["salience"] = normalise_salience(self.params["salience"])
-            total = self.params["leverage"].sum(axis=1, keepdims=True)
-            self.params["leverage"] = self.params["leverage"] / np.maximum(total, 1.0)
+            # Only where the event fired: renormalising a row that already sums to
+            # 1 +- 1 ulp changes it in the last bit, so a world's result would
+            # depend on the other worlds of its batch.
+            fired = where[:, None, None]
+            salience = self.params["salience"]
+            self.params["salience"] = np.where(fired, normalise_salience(salience), salience)
+            leverage = self.params["leverage"]
+            total = leverage.sum(axis=1, keepdims=True)
+            self.params["leverage"] = np.where(fired, leverage / np.maximum(total, 1.0), leverage)
         if applied:
             self.derive(changed)
         return applied
