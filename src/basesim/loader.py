@@ -146,8 +146,29 @@ def _read_yaml(path: Path) -> _Source:
 # --- extends -------------------------------------------------------------------------
 
 
+def _mergeable(base: dict, overlay: dict) -> bool:
+    """Whether ``overlay`` refines ``base`` key by key (else it replaces it whole).
+
+    A distribution is replaced whole when the overlay names its own ``dist``
+    (a uniform's ``low`` must not leak into a beta); an overlay without
+    ``dist`` refines the base distribution only if it gives that
+    distribution's parameters (``patience: {high: 0.99}``); otherwise (say, a
+    per-issue salience over a Dirichlet) it replaces it.
+    """
+    if "dist" in overlay:
+        return False
+    if "dist" in base:
+        model = DISTRIBUTIONS.get(base["dist"]) if isinstance(base["dist"], str) else None
+        return model is not None and set(overlay) <= set(_allowed_keys(model))
+    return True
+
+
 def _merge(base: _Source, child: _Source) -> _Source:
-    """Child over base, recursively for mappings; ``null`` in the child deletes a key."""
+    """Child over base, recursively for mappings; ``null`` in the child deletes a key.
+
+    Distributions are replaced whole unless the child only tunes their parameters
+    (:func:`_mergeable`).
+    """
     data = copy.deepcopy(base.data)
     lines = dict(base.lines)
 
@@ -159,7 +180,7 @@ def _merge(base: _Source, child: _Source) -> _Source:
                 for stale in [p for p in lines if p == path or p.startswith(path + ".")]:
                     del lines[stale]
                 continue
-            if isinstance(value, dict) and isinstance(into.get(key), dict):
+            if isinstance(value, dict) and isinstance(into.get(key), dict) and _mergeable(into[key], value):
                 lines[path] = child.lines.get(path, lines.get(path))
                 merge(into[key], value, path)
             else:
@@ -689,9 +710,38 @@ def with_overrides(scenario: Scenario, overrides: dict[str, Any] | list[str] | N
     return scenario_from_data(scenario.to_data(), overrides, origin=scenario.name or "<scenario>")
 
 
+class _CompactDumper(yaml.SafeDumper):
+    """Block style for the structure, flow style (``{dist: uniform, low: 0, high: 1}``) for leaves."""
+
+
+def _represent_mapping(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
+    leaf = all(not isinstance(v, (dict, list)) for v in data.values())
+    return dumper.represent_mapping("tag:yaml.org,2002:map", data, flow_style=leaf and len(data) <= 6)
+
+
+def _represent_list(dumper: yaml.SafeDumper, data: list) -> yaml.Node:
+    leaf = all(not isinstance(v, (dict, list)) for v in data)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", data, flow_style=leaf)
+
+
+def _represent_text(dumper: yaml.SafeDumper, data: str) -> yaml.Node:
+    if "\n" in data.strip("\n"):
+        style = "|"
+    elif len(data) > 80 and data == data.strip(" ") and "  " not in data:
+        style = ">"
+    else:
+        style = None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+_CompactDumper.add_representer(str, _represent_text)
+_CompactDumper.add_representer(dict, _represent_mapping)
+_CompactDumper.add_representer(list, _represent_list)
+
+
 def dump_scenario(scenario: Scenario) -> str:
     """The resolved scenario as YAML text (``load -> dump -> load`` is the identity)."""
-    return yaml.safe_dump(scenario.to_data(), sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(scenario.to_data(), Dumper=_CompactDumper, sort_keys=False, allow_unicode=True, width=100)
 
 
 def scenario_hash(scenario: Scenario) -> str:
