@@ -65,17 +65,30 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
+from pathlib import Path
+
+from basesim.distributions import Dirichlet
 from basesim.errors import UsageError
+from basesim.loader import load_scenario, scenario_hash
+from basesim.sampling import noise_columns, transform, uncertain_parameters, unit_columns
+from basesim.schema import Scenario
+from basesim.summary import named_outcomes
 
 __all__ = [
     "NOISE_FACTOR",
     "SobolDesign",
     "SobolIndices",
     "correlation_ratio",
+    "input_names",
+    "input_ranking",
     "ishigami",
+    "output_names",
     "rank_inputs",
+    "scenario_outputs",
     "sobol_analysis",
     "sobol_design",
+    "sobol_factors",
+    "sobol_sensitivity",
 ]
 
 #: Name of the grouped factor that holds the in-run randomness of a replication.
@@ -486,9 +499,10 @@ def rank_inputs(
     correlation ratio (:func:`correlation_ratio`, an estimate of the
     first-order Sobol' index: the share of the output's variance the input
     explains alone, non-monotone effects included) and Spearman's rank
-    correlation (its sign gives the direction), each with a percentile
-    bootstrap interval over replications (``n_resamples`` resamples from
-    ``rng``). ``rank`` orders the inputs of an output by correlation ratio.
+    correlation (its sign gives the direction), each with a bootstrap
+    interval over replications (``n_resamples`` resamples from ``rng``;
+    basic intervals for eta^2, whose resamples are biased upwards by repeated
+    rows, percentile intervals for rho; Davison and Hinkley 1997, sec. 5.2). ``rank`` orders the inputs of an output by correlation ratio.
     Inputs that never vary are left out.
     """
     if len(inputs) != len(outputs):
@@ -519,8 +533,10 @@ def rank_inputs(
                 "output": out_name,
                 "input": in_name,
                 "correlation_ratio": eta,
-                "correlation_ratio_low": np.quantile(eta_boot, alpha),
-                "correlation_ratio_high": np.quantile(eta_boot, 1 - alpha),
+                # basic (reverse percentile) interval: resampling with replacement
+                # inflates eta^2, and this interval undoes that shift
+                "correlation_ratio_low": 2 * eta - np.quantile(eta_boot, 1 - alpha),
+                "correlation_ratio_high": 2 * eta - np.quantile(eta_boot, alpha),
                 "spearman": rho,
                 "spearman_low": np.quantile(finite, alpha) if finite.size else np.nan,
                 "spearman_high": np.quantile(finite, 1 - alpha) if finite.size else np.nan,
@@ -539,3 +555,195 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = b - b.mean(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         return (a * b).sum(axis=1) / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))
+
+
+# --- scenarios ---------------------------------------------------------------------------------
+
+
+def sobol_factors(scenario: Scenario) -> dict[str, list[int]]:
+    """The factors of a scenario's Sobol' analysis: name -> unit columns.
+
+    One factor per uncertain parameter (a Dirichlet salience is one factor
+    over its columns), one per event whose occurrence is uncertain
+    (``events.NAME.occurs``, when its probability is a distribution or lies
+    strictly between 0 and 1), and :data:`NOISE_FACTOR` for the belief noise
+    and breakdown draws together.
+    """
+    columns = unit_columns(scenario)
+    index = {name: j for j, name in enumerate(columns)}
+    factors: dict[str, list[int]] = {}
+    for path, dist in uncertain_parameters(scenario).items():
+        if isinstance(dist, Dirichlet):
+            factors[path] = [index[f"{path}.{issue}"] for issue in dist.alpha]
+        else:
+            factors[path] = [index[path]]
+    for name, event in scenario.events.items():
+        probability = event.probability
+        if not isinstance(probability, (int, float)) or 0.0 < float(probability) < 1.0:
+            factors[f"events.{name}.occurs"] = [index[f"events.{name}.occurs"]]
+    noise = [index[c] for c in noise_columns(scenario)]
+    if noise:
+        factors[NOISE_FACTOR] = noise
+    return factors
+
+
+def output_names(scenario: Scenario) -> list[str]:
+    """Every output :func:`scenario_outputs` can compute, default ones first.
+
+    ``result.agreement`` and ``outcome.NAME`` (0/1) are the defaults; also
+    ``result.breakdown``, ``result.impasse``, ``ISSUE.value`` (the final
+    level's value on [0, 1]), ``ISSUE.amount`` (when the issue has amounts),
+    ``agreement.round`` (the round the talks ended) and ``utility.ACTOR``.
+    """
+    return [*default_outputs(scenario), "result.breakdown", "result.impasse",
+            *[f"{i}.value" for i in scenario.issue_names],
+            *[f"{i}.amount" for i, issue in scenario.issues.items() if issue.amounts is not None],
+            "agreement.round", *[f"utility.{a}" for a in scenario.actor_names]]
+
+
+def default_outputs(scenario: Scenario) -> list[str]:
+    """The outputs analysed unless others are asked for: agreement and every named outcome."""
+    return ["result.agreement", *[f"outcome.{name}" for name in scenario.outcomes]]
+
+
+def check_outputs(scenario: Scenario, outputs: Sequence[str] | None, *, option: str = "outputs") -> list[str]:
+    """``outputs`` checked against :func:`output_names` (default: agreement and the named outcomes)."""
+    if outputs is None or len(outputs) == 0:
+        return default_outputs(scenario)
+    known = output_names(scenario)
+    chosen = []
+    for name in outputs:
+        if name in known:
+            chosen.append(name)
+        elif f"outcome.{name}" in known:
+            chosen.append(f"outcome.{name}")
+        else:
+            raise UsageError(f"{option}: {name!r} is not an output of scenario {scenario.name!r}; "
+                             f"expected one of {', '.join(known)}")
+    return list(dict.fromkeys(chosen))
+
+
+def scenario_outputs(scenario: Scenario, table: pd.DataFrame, outputs: Sequence[str] | None = None) -> pd.DataFrame:
+    """Numeric outputs (one column each, float) of a table of :func:`basesim.model.play` rows.
+
+    ``outputs`` are names from :func:`output_names` (default: agreement and
+    every named outcome). A run's table works too (it has the same columns).
+    """
+    outputs = check_outputs(scenario, outputs)
+    flags = None
+    columns: dict[str, np.ndarray] = {}
+    for name in outputs:
+        if name.startswith("result."):
+            columns[name] = (table["result"] == name.removeprefix("result.")).to_numpy(dtype=float)
+        elif name.startswith("outcome."):
+            if name in table.columns:
+                columns[name] = table[name].to_numpy(dtype=float)
+            else:
+                flags = named_outcomes(scenario, table) if flags is None else flags
+                columns[name] = flags[name].to_numpy(dtype=float)
+        elif name.startswith("utility."):
+            columns[name] = table[f"utility_{name.removeprefix('utility.')}"].to_numpy(dtype=float)
+        elif name == "agreement.round":
+            columns[name] = table["round"].to_numpy(dtype=float)
+        elif name.endswith(".value"):
+            issue = name.removesuffix(".value")
+            columns[name] = scenario.issues[issue].values[table[f"{issue}_level"].to_numpy()]
+        elif name.endswith(".amount"):
+            columns[name] = table[f"{name.removesuffix('.amount')}_amount"].to_numpy(dtype=float)
+    return pd.DataFrame(columns, index=table.index)
+
+
+def input_names(scenario: Scenario) -> list[str]:
+    """The sampled inputs a run's table holds, by dotted path (as :attr:`Draws.inputs`)."""
+    probe = transform(scenario, np.full((1, len(unit_columns(scenario))), 0.5))
+    return list(probe.inputs)
+
+
+def _resolve_seed(scenario: Scenario, seed: int | None) -> tuple[int, str]:
+    from basesim.runner import resolve_seed
+
+    return resolve_seed(scenario, seed)
+
+
+def sobol_sensitivity(
+    scenario: Scenario | str | Path,
+    *,
+    n: int = 512,
+    seed: int | None = None,
+    outputs: Sequence[str] | None = None,
+    protocol: str | None = None,
+    confidence_level: float = 0.95,
+    n_resamples: int = 999,
+) -> SobolIndices:
+    """Sobol' first and total indices of a scenario's outputs for its uncertain inputs.
+
+    The factors are :func:`sobol_factors` (every distribution, every
+    uncertain event, and the in-run randomness as one group); the model is
+    played ``n (k + 2)`` times (``n`` a power of 2, ``k`` factors) through
+    :func:`sobol_analysis`, on points that :func:`basesim.sampling.transform`
+    turns into draws. ``seed`` defaults to ``monte_carlo.seed`` (else drawn
+    and recorded in ``provenance``). See the module docstring for how the
+    in-run randomness is treated.
+    """
+    from basesim import model
+    from basesim.runner import check_protocol, check_seed
+
+    seed = check_seed(seed)
+    protocol = check_protocol(protocol)
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    chosen = check_outputs(base, outputs)
+    factors = sobol_factors(base)
+    if not any(name != NOISE_FACTOR for name in factors):
+        raise UsageError(f"scenario {base.name!r} has no uncertain input (no distribution and no uncertain event); "
+                         "there is nothing to rank")
+    seed, seed_source = _resolve_seed(base, seed)
+    dimensions = len(unit_columns(base))
+    batch = model.batch_size(base)
+
+    def evaluate(unit: np.ndarray) -> pd.DataFrame:
+        parts = []
+        for start in range(0, unit.shape[0], batch):
+            rows = unit[start:start + batch]
+            draws = transform(base, rows, replicate=start + np.arange(rows.shape[0]))
+            parts.append(scenario_outputs(base, model.play(draws, protocol=protocol), chosen))
+        return pd.concat(parts, ignore_index=True)
+
+    result = sobol_analysis(evaluate, factors, dimensions=dimensions, n=n, rng=np.random.default_rng(seed),
+                            confidence_level=confidence_level, n_resamples=n_resamples)
+    result.provenance = {
+        "method": "sobol",
+        "scenario": base.name,
+        "scenario_hash": scenario_hash(base),
+        "seed": seed,
+        "seed_source": seed_source,
+        "n": n,
+        "evaluations": result.evaluations,
+        "protocol": protocol or base.protocol.name,
+        "factors": {name: [unit_columns(base)[j] for j in cols] for name, cols in factors.items()},
+    }
+    return result
+
+
+def input_ranking(
+    result: Any,
+    *,
+    outputs: Sequence[str] | None = None,
+    rng: np.random.Generator,
+    n_resamples: int = 200,
+    confidence_level: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`rank_inputs` on a run's table (a :class:`~basesim.results.RunResult`).
+
+    The inputs are the sampled inputs the table records (:func:`input_names`);
+    the outputs are as for :func:`scenario_outputs`. No model is run.
+    """
+    if result.table is None:
+        raise UsageError("ranking: the run kept only its summary (summary_only=True); "
+                         "a ranking needs the per-replication table")
+    scenario = result.scenario
+    chosen = check_outputs(scenario, outputs)
+    names = [c for c in input_names(scenario) if c in result.table.columns]
+    if not names:
+        raise UsageError(f"scenario {scenario.name!r} has no uncertain input; there is nothing to rank")
+    return rank_inputs(result.table[names], scenario_outputs(scenario, result.table, chosen), rng=rng,
+                       n_resamples=n_resamples, confidence_level=confidence_level)
