@@ -154,7 +154,11 @@ def named_outcomes(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _result_codes(table: pd.DataFrame) -> np.ndarray:
-    codes = pd.Categorical(table["result"], categories=list(RESULTS)).codes.astype(np.int64)
+    column = table["result"]
+    if isinstance(column.dtype, pd.CategoricalDtype) and list(column.cat.categories) == list(RESULTS):
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes = pd.Index(list(RESULTS)).get_indexer(column.astype(object)).astype(np.int64)
     if (codes < 0).any():
         bad = sorted(set(table["result"].astype(str)) - set(RESULTS))
         raise ValueError(f"result column holds {bad}; expected only {', '.join(RESULTS)}")
