@@ -1,28 +1,41 @@
 """The tidy tables behind every figure and the report: no drawing here.
 
-Each function takes the outcome table of a run (one row per replication, the
-columns of ``docs/contracts.md``) and the scenario, and returns a small
-DataFrame of estimates: probabilities with Wilson score intervals, level
-distributions, the cumulative chance of a deal by date, utility quantiles,
-and, for one negotiation, the Pareto frontier and Nash point of the utility
-plane. :mod:`basesim.plots` draws them; :mod:`basesim.report` prints them.
+Every figure's estimates come from the additive counts of a run
+(:class:`basesim.summary.Counts`: replications by result, by round, by final
+level, and how often each named outcome held), so a summary-only run draws
+the same pictures as a full one; only the utility distributions need the
+per-run table. The functions accept any of
+
+- a :class:`~basesim.results.RunResult` (its scenario is used),
+- a :class:`~basesim.summary.Summary` (likewise),
+- an outcome table (the columns of ``docs/contracts.md``) with ``scenario=``,
+- a :class:`~basesim.summary.Counts` with ``scenario=``,
+
+and return small DataFrames: probabilities with Wilson score intervals,
+level distributions, the cumulative chance of a deal by date, utility
+quantiles, and, for one negotiation, the Pareto frontier and Nash point of
+the utility plane. :mod:`basesim.plots` draws them; :mod:`basesim.report`
+prints them.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from basesim.errors import UsageError
-from basesim.schema import RESULTS, Scenario, parse_round_length
+from basesim.schema import RESULTS, Scenario
+from basesim.summary import Counts, Summary, wilson_interval
 
 __all__ = [
     "GIVEN_ALL",
     "GIVEN_AGREEMENT",
+    "Source",
+    "source",
     "wilson_interval",
     "result_probabilities",
     "outcome_probabilities",
@@ -33,42 +46,67 @@ __all__ = [
     "round_dates",
     "pareto_frontier",
     "nash_point",
+    "pick_principals",
+    "comparison_table",
     "scenario_title",
 ]
 
 GIVEN_ALL = "all runs"
 GIVEN_AGREEMENT = "given a deal"
+AGREEMENT = RESULTS.index("agreement")
 
-_ESTIMATE_COLUMNS = ["count", "runs", "estimate", "low", "high"]
-
-
-def wilson_interval(count: np.ndarray | int, runs: np.ndarray | int, *,
-                    confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion ``count / runs``.
-
-    Wilson, E. B. (1927). Probable inference, the law of succession, and
-    statistical inference. JASA 22(158), 209-212. doi:10.1080/01621459.1927.10502953.
-    Shapes: ``count`` and ``runs`` broadcast together; returns ``(low, high)``
-    of that shape. Zero runs gives the uninformative interval ``[0, 1]``.
-    """
-    count = np.asarray(count, dtype=float)
-    runs = np.asarray(runs, dtype=float)
-    z = stats.norm.ppf(0.5 + confidence / 2)
-    safe = np.where(runs > 0, runs, 1.0)
-    p = count / safe
-    denominator = 1 + z**2 / safe
-    centre = (p + z**2 / (2 * safe)) / denominator
-    half = z * np.sqrt(p * (1 - p) / safe + z**2 / (4 * safe**2)) / denominator
-    low = np.where(runs > 0, np.clip(centre - half, 0.0, 1.0), 0.0)
-    high = np.where(runs > 0, np.clip(centre + half, 0.0, 1.0), 1.0)
-    return low, high
+#: What a figure can be drawn from (see the module docstring).
+Results = Any
 
 
-def _estimates(count: np.ndarray, runs: np.ndarray) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class Source:
+    """A run's data, resolved: the scenario, its counts, and its table when there is one."""
+
+    scenario: Scenario
+    counts: Counts
+    table: pd.DataFrame | None
+
+    @property
+    def runs(self) -> int:
+        return int(self.counts.runs)
+
+    def require_table(self, what: str) -> pd.DataFrame:
+        if self.table is None:
+            raise UsageError(f"{what} need the per-run table, and this run kept only its summary "
+                             "(run without --summary-only to draw them)")
+        return self.table
+
+
+def source(data: Results, scenario: Scenario | None = None) -> Source:
+    """Resolve a RunResult, Summary, outcome table or Counts (with ``scenario``) into a :class:`Source`."""
+    if isinstance(data, Source):
+        return data
+    if hasattr(data, "summary") and hasattr(data, "scenario") and hasattr(data, "table"):  # a RunResult
+        return Source(data.scenario, data.summary.counts, data.table)
+    if isinstance(data, Summary):
+        return Source(data.scenario, data.counts, None)
+    if scenario is None:
+        raise UsageError(f"give scenario= with a {type(data).__name__} (a RunResult or Summary carries its own)")
+    if isinstance(data, Counts):
+        return Source(scenario, data, None)
+    if isinstance(data, pd.DataFrame):
+        _require(data, ["result", "round"] + [f"{i}_level" for i in scenario.issue_names], "the outcome table")
+        columns = [f"outcome.{name}" for name in scenario.outcomes]
+        flags = data[columns] if all(c in data for c in columns) else None
+        if flags is None and scenario.outcomes:
+            _require(data, ["date"], "the outcome table (to evaluate the named outcomes)")
+        return Source(scenario, Counts.from_table(scenario, data, flags), data)
+    raise UsageError(f"cannot draw from a {type(data).__name__}; expected a RunResult, a Summary, "
+                     "an outcome table (DataFrame) or Counts")
+
+
+def _estimates(count: np.ndarray, runs: np.ndarray | int) -> dict[str, np.ndarray]:
     count = np.asarray(count, dtype=np.int64)
     runs = np.broadcast_to(np.asarray(runs, dtype=np.int64), count.shape)
     low, high = wilson_interval(count, runs)
-    estimate = np.where(runs > 0, count / np.where(runs > 0, runs, 1), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = np.where(runs > 0, count / np.where(runs > 0, runs, 1), np.nan)
     return {"count": count, "runs": runs, "estimate": estimate, "low": low, "high": high}
 
 
@@ -76,7 +114,7 @@ def _require(table: pd.DataFrame, columns: Sequence[str], what: str) -> None:
     missing = [c for c in columns if c not in table.columns]
     if missing:
         raise UsageError(
-            f"{what}: the outcome table has no column {', '.join(repr(c) for c in missing)}; "
+            f"{what}: no column {', '.join(repr(c) for c in missing)}; "
             "expected the columns of a basesim run (see docs/contracts.md)"
         )
 
@@ -89,28 +127,25 @@ def scenario_title(scenario: Scenario, runs: int | None = None) -> str:
     return f"{name} \u2014 {runs:,} run{'s' if runs != 1 else ''}"
 
 
-def result_probabilities(table: pd.DataFrame) -> pd.DataFrame:
+def result_probabilities(data: Results, *, scenario: Scenario | None = None) -> pd.DataFrame:
     """Chance of each result category, one row per category in the order of ``RESULTS``.
 
     Columns: ``result``, ``count``, ``runs``, ``estimate``, ``low``, ``high``.
     """
-    _require(table, ["result"], "result probabilities")
-    counts = table["result"].astype(str).value_counts()
-    count = np.array([int(counts.get(r, 0)) for r in RESULTS])
-    return pd.DataFrame({"result": list(RESULTS), **_estimates(count, len(table))})
+    src = source(data, scenario)
+    return pd.DataFrame({"result": list(RESULTS), **_estimates(src.counts.result, src.runs)})
 
 
-def outcome_probabilities(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Chance of each named outcome of the scenario (``outcome.NAME`` columns).
+def outcome_probabilities(data: Results, *, scenario: Scenario | None = None) -> pd.DataFrame:
+    """Chance of each named outcome of the scenario.
 
     Columns: ``outcome`` (name), ``label``, then the estimate columns. Empty
     when the scenario names no outcome.
     """
-    names = list(scenario.outcomes)
-    _require(table, [f"outcome.{n}" for n in names], "named outcomes")
-    count = np.array([int(table[f"outcome.{n}"].astype(bool).sum()) for n in names], dtype=np.int64)
-    labels = [scenario.outcomes[n].label or n.replace("_", " ") for n in names]
-    return pd.DataFrame({"outcome": names, "label": labels, **_estimates(count, len(table))})
+    src = source(data, scenario)
+    names = list(src.scenario.outcomes)
+    labels = [src.scenario.outcomes[n].label or n.replace("_", " ") for n in names]
+    return pd.DataFrame({"outcome": names, "label": labels, **_estimates(src.counts.outcomes, src.runs)})
 
 
 def _check_issue(scenario: Scenario, issue: str) -> None:
@@ -120,64 +155,52 @@ def _check_issue(scenario: Scenario, issue: str) -> None:
         )
 
 
-def level_probabilities(table: pd.DataFrame, scenario: Scenario, issue: str) -> pd.DataFrame:
+def level_probabilities(data: Results, *, issue: str, scenario: Scenario | None = None) -> pd.DataFrame:
     """Distribution of one issue over its levels, over all runs and given a deal.
 
     One row per (given, level) in level order; ``given`` is ``GIVEN_ALL`` or
     ``GIVEN_AGREEMENT``. Columns: ``given``, ``level`` (label), ``level_index``,
     then the estimate columns (``runs`` is the number of runs conditioned on).
     """
-    _check_issue(scenario, issue)
-    _require(table, [f"{issue}_level", "result"], f"issue {issue!r}")
-    labels = scenario.issues[issue].labels
-    level = table[f"{issue}_level"].to_numpy(dtype=np.int64)
-    deal = table["result"].astype(str).to_numpy() == "agreement"
-    rows = []
-    for given, mask in ((GIVEN_ALL, np.ones(len(table), bool)), (GIVEN_AGREEMENT, deal)):
-        count = np.bincount(level[mask], minlength=len(labels))[: len(labels)]
-        part = pd.DataFrame({"given": given, "level": labels, "level_index": np.arange(len(labels)),
-                             **_estimates(count, int(mask.sum()))})
-        rows.append(part)
-    return pd.concat(rows, ignore_index=True)
+    src = source(data, scenario)
+    _check_issue(src.scenario, issue)
+    labels = src.scenario.issues[issue].labels
+    by_result = src.counts.levels[issue]
+    parts = []
+    for given, count in ((GIVEN_ALL, by_result.sum(axis=0)), (GIVEN_AGREEMENT, by_result[AGREEMENT])):
+        parts.append(pd.DataFrame({"given": given, "level": labels, "level_index": np.arange(len(labels)),
+                                   **_estimates(count, int(count.sum()))}))
+    return pd.concat(parts, ignore_index=True)
 
 
-def amount_exceedance(table: pd.DataFrame, scenario: Scenario, issue: str) -> pd.DataFrame:
+def amount_exceedance(data: Results, *, issue: str, scenario: Scenario | None = None) -> pd.DataFrame:
     """Chance that an issue's amount is at least each of its level amounts.
 
     For issues with amounts (money). One row per (given, amount): ``given``
     (``GIVEN_ALL`` / ``GIVEN_AGREEMENT``), ``amount``, then the estimate
     columns of ``P(amount >= value)``.
     """
-    _check_issue(scenario, issue)
-    amounts = scenario.issues[issue].amounts
+    src = source(data, scenario)
+    _check_issue(src.scenario, issue)
+    amounts = src.scenario.issues[issue].amounts
     if amounts is None:
         raise UsageError(f"issue {issue!r} has no amounts; give its levels an 'amount' or declare it by a 'range'")
-    _require(table, [f"{issue}_level", "result"], f"issue {issue!r}")
-    level = table[f"{issue}_level"].to_numpy(dtype=np.int64)
-    deal = table["result"].astype(str).to_numpy() == "agreement"
-    rows = []
-    for given, mask in ((GIVEN_ALL, np.ones(len(table), bool)), (GIVEN_AGREEMENT, deal)):
-        per_level = np.bincount(level[mask], minlength=len(amounts))[: len(amounts)]
-        at_least = per_level[::-1].cumsum()[::-1]
-        rows.append(pd.DataFrame({"given": given, "amount": amounts, **_estimates(at_least, int(mask.sum()))}))
-    return pd.concat(rows, ignore_index=True)
+    by_result = src.counts.levels[issue]
+    parts = []
+    for given, count in ((GIVEN_ALL, by_result.sum(axis=0)), (GIVEN_AGREEMENT, by_result[AGREEMENT])):
+        at_least = count[::-1].cumsum()[::-1]
+        parts.append(pd.DataFrame({"given": given, "amount": amounts, **_estimates(at_least, int(count.sum()))}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def round_dates(scenario: Scenario) -> pd.DatetimeIndex:
-    """Calendar date of each round: ``start_date + round * round_length``."""
-    number, unit = parse_round_length(scenario.protocol.round_length)
-    start = pd.Timestamp(scenario.protocol.start_date)
-    step = {
-        "day": pd.DateOffset(days=number),
-        "week": pd.DateOffset(weeks=number),
-        "month": pd.DateOffset(months=number),
-        "quarter": pd.DateOffset(months=3 * number),
-        "year": pd.DateOffset(years=number),
-    }[unit]
-    return pd.DatetimeIndex([start + step * r for r in range(scenario.protocol.rounds)])
+    """Calendar date of each round (the model's :func:`basesim.model.round_dates`)."""
+    from basesim.model import round_dates as model_round_dates
+
+    return pd.DatetimeIndex(model_round_dates(scenario))
 
 
-def deal_by_date(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+def deal_by_date(data: Results, *, scenario: Scenario | None = None) -> pd.DataFrame:
     """Cumulative chance that the talks have ended in each way by each round.
 
     One row per (result, round): ``result`` (agreement, breakdown),
@@ -185,26 +208,28 @@ def deal_by_date(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     columns of ``P(ended in this result at or before this round)``. An
     impasse only happens at the deadline, so it is not a curve.
     """
-    _require(table, ["result", "round"], "deal timing")
-    dates = round_dates(scenario)
+    src = source(data, scenario)
+    dates = round_dates(src.scenario)
     rounds = np.arange(len(dates))
-    result = table["result"].astype(str).to_numpy()
-    ended = table["round"].to_numpy(dtype=np.int64)
-    rows = []
+    parts = []
     for name in ("agreement", "breakdown"):
-        per_round = np.bincount(ended[result == name], minlength=len(rounds))[: len(rounds)]
-        rows.append(pd.DataFrame({"result": name, "round": rounds, "date": dates,
-                                  **_estimates(per_round.cumsum(), len(table))}))
-    return pd.concat(rows, ignore_index=True)
+        per_round = src.counts.rounds[RESULTS.index(name)]
+        parts.append(pd.DataFrame({"result": name, "round": rounds, "date": dates,
+                                   **_estimates(per_round.cumsum(), src.runs)}))
+    return pd.concat(parts, ignore_index=True)
 
 
-def utility_quantiles(table: pd.DataFrame, scenario: Scenario, *,
+def utility_quantiles(data: Results, *, scenario: Scenario | None = None,
                       quantiles: Sequence[float] = (0.05, 0.25, 0.5, 0.75, 0.95)) -> pd.DataFrame:
     """Quantiles and mean of every actor's utility, over all runs and given a deal.
 
     One row per (actor, given): ``actor``, ``label``, ``role``, ``given``,
-    ``mean``, then one column ``q05``, ``q25``, ... per quantile.
+    ``runs``, ``mean``, then one column ``q05``, ``q25``, ... per quantile.
+    Needs the per-run table.
     """
+    src = source(data, scenario)
+    table = src.require_table("utility distributions")
+    scenario = src.scenario
     _require(table, [f"utility_{a}" for a in scenario.actor_names], "utilities")
     deal = table["result"].astype(str).to_numpy() == "agreement"
     rows = []
@@ -287,37 +312,34 @@ def pick_principals(scenario: Scenario, principals: Sequence[str] | None) -> tup
     return chosen[0], chosen[1]
 
 
-def describe_date(value: dt.date | pd.Timestamp) -> str:
-    """``'Mar 2025'`` for month-or-longer rounds; callers pick the format."""
-    return pd.Timestamp(value).strftime("%b %Y")
-
-
-def comparison_table(tables: Mapping[str, pd.DataFrame], scenarios: Mapping[str, Scenario], *,
+def comparison_table(runs: Mapping[str, Results], *, scenarios: Mapping[str, Scenario] | None = None,
                      kind: str = "result", issue: str | None = None) -> pd.DataFrame:
     """Estimates of several runs stacked, with a ``variant`` column first.
 
-    ``kind`` is ``result`` (result categories), ``outcome`` (named outcomes;
-    the union over the scenarios, missing ones left out) or ``level`` (one
-    issue's levels given a deal; ``issue`` required). The other columns are
-    those of :func:`result_probabilities`, :func:`outcome_probabilities` or
+    ``runs`` maps a variant's name to its results (anything :func:`source`
+    takes; ``scenarios`` gives the scenario of each table). ``kind`` is
+    ``result`` (result categories), ``outcome`` (named outcomes, the union
+    over the variants) or ``level`` (one issue's levels over all runs;
+    ``issue`` required). The other columns are those of
+    :func:`result_probabilities`, :func:`outcome_probabilities` or
     :func:`level_probabilities`.
     """
-    parts = []
-    for variant, table in tables.items():
-        scenario = scenarios[variant]
-        if kind == "result":
-            part = result_probabilities(table)
-        elif kind == "outcome":
-            part = outcome_probabilities(table, scenario)
-        elif kind == "level":
-            if issue is None:
-                raise UsageError("comparison of levels: give the issue")
-            part = level_probabilities(table, scenario, issue)
-            part = part[part["given"] == GIVEN_AGREEMENT].drop(columns="given")
-        else:
-            raise UsageError(f"comparison kind {kind!r} is unknown; expected one of result, outcome, level")
-        parts.append(part.assign(variant=variant))
-    if not parts:
+    if kind not in ("result", "outcome", "level"):
+        raise UsageError(f"comparison kind {kind!r} is unknown; expected one of result, outcome, level")
+    if kind == "level" and issue is None:
+        raise UsageError("a comparison of levels needs the issue")
+    if not runs:
         raise UsageError("a comparison needs at least one run")
+    parts = []
+    for variant, data in runs.items():
+        src = source(data, (scenarios or {}).get(variant))
+        if kind == "result":
+            part = result_probabilities(src)
+        elif kind == "outcome":
+            part = outcome_probabilities(src)
+        else:
+            part = level_probabilities(src, issue=issue)
+            part = part[part["given"] == GIVEN_ALL].drop(columns="given")
+        parts.append(part.assign(variant=variant))
     out = pd.concat(parts, ignore_index=True)
     return out[["variant"] + [c for c in out.columns if c != "variant"]]

@@ -77,6 +77,9 @@ FORMATS = ("png", "svg", "pdf")
 
 _PERCENT = PercentFormatter(xmax=1.0, decimals=0)
 
+#: What the ``plot_*`` functions of a run take: a RunResult, a Summary, an outcome table or Counts.
+Results = pdata.Results
+
 
 def actor_colors(scenario: Scenario) -> dict[str, str]:
     """Colour of every actor: its ``color`` in the scenario, else the next free palette colour."""
@@ -123,8 +126,8 @@ def _titles(ax: Axes, what: str, subtitle: str) -> None:
     ax.text(0, 1, subtitle, transform=transform, ha="left", va="bottom", fontsize=8.5, color=MUTED)
 
 
-def _subtitle(scenario: Scenario, runs: int, extra: str = "") -> str:
-    line = pdata.scenario_title(scenario, runs)
+def _subtitle(src: pdata.Source, extra: str = "") -> str:
+    line = pdata.scenario_title(src.scenario, src.runs)
     return f"{line} \u00b7 {extra}" if extra else line
 
 
@@ -178,10 +181,15 @@ def _no_deal_index(scenario: Scenario, issue: str) -> int | None:
 # --- 1. outcome distributions -----------------------------------------------------------
 
 
-def plot_results(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None = None) -> Axes:
-    """How the talks end: the chance of agreement, breakdown and impasse, with Wilson intervals."""
+def plot_results(data: Results, *, scenario: Scenario | None = None, ax: Axes | None = None) -> Axes:
+    """How the talks end: the chance of agreement, breakdown and impasse, with Wilson intervals.
+
+    ``data``: a RunResult, a Summary, or an outcome table with ``scenario=``
+    (see :func:`basesim.plot_data.source`); the same for every ``plot_*`` of a run.
+    """
+    src = pdata.source(data, scenario)
     ax = _axes(ax, (5.5, 3.8))
-    frame = pdata.result_probabilities(table)
+    frame = pdata.result_probabilities(src)
     x = np.arange(len(frame))
     colors = [RESULT_COLORS[r] for r in frame["result"]]
     ax.bar(x, frame["estimate"], width=0.6, color=colors, yerr=_error(frame), error_kw=_ERRBAR,
@@ -194,13 +202,14 @@ def plot_results(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None = N
     ax.yaxis.set_major_formatter(_PERCENT)
     ax.set_ylabel("chance", color=INK)
     _tidy(ax)
-    _titles(ax, "How the talks end", _subtitle(scenario, len(table), _WHISKERS))
+    _titles(ax, "How the talks end", _subtitle(src, _WHISKERS))
     return ax
 
 
-def plot_outcomes(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None = None) -> Axes:
+def plot_outcomes(data: Results, *, scenario: Scenario | None = None, ax: Axes | None = None) -> Axes:
     """The scenario's named outcomes: the chance of each, with Wilson intervals (horizontal bars)."""
-    frame = pdata.outcome_probabilities(table, scenario)
+    src = pdata.source(data, scenario)
+    frame = pdata.outcome_probabilities(src)
     ax = _axes(ax, (6.5, 0.9 + 0.42 * max(len(frame), 1)))
     y = np.arange(len(frame))
     ax.barh(y, frame["estimate"], height=0.6, color=OUTCOME_COLOR, xerr=_error(frame), error_kw=_ERRBAR,
@@ -216,13 +225,16 @@ def plot_outcomes(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None = 
     _tidy(ax, grid="x")
     if frame.empty:
         ax.text(0.5, 0.5, "the scenario names no outcomes", transform=ax.transAxes, ha="center", color=MUTED)
-    _titles(ax, "Named outcomes", _subtitle(scenario, len(table), _WHISKERS))
+    _titles(ax, "Named outcomes", _subtitle(src, _WHISKERS))
     return ax
 
 
-def plot_issue_levels(table: pd.DataFrame, *, scenario: Scenario, issue: str, ax: Axes | None = None) -> Axes:
+def plot_issue_levels(data: Results, *, issue: str, scenario: Scenario | None = None,
+                      ax: Axes | None = None) -> Axes:
     """One issue's distribution over its levels: over all runs (the no-deal level included) and given a deal."""
-    frame = pdata.level_probabilities(table, scenario, issue)
+    src = pdata.source(data, scenario)
+    scenario = src.scenario
+    frame = pdata.level_probabilities(src, issue=issue)
     labels = scenario.issues[issue].labels
     ax = _axes(ax, (max(5.0, 0.55 * len(labels) + 2.5), 3.8))
     many = len(labels) > 14
@@ -259,13 +271,15 @@ def plot_issue_levels(table: pd.DataFrame, *, scenario: Scenario, issue: str, ax
     ax.set_ylabel("chance", color=INK)
     ax.legend(frameon=False, fontsize=8, loc="best", handlelength=1.2)
     _tidy(ax)
-    _titles(ax, scenario.display(issue), _subtitle(scenario, len(table), "" if many else _WHISKERS))
+    _titles(ax, scenario.display(issue), _subtitle(src, "" if many else _WHISKERS))
     return ax
 
 
-def plot_amounts(table: pd.DataFrame, *, scenario: Scenario, issue: str, ax: Axes | None = None) -> Axes:
+def plot_amounts(data: Results, *, issue: str, scenario: Scenario | None = None, ax: Axes | None = None) -> Axes:
     """The chance that an amount (e.g. compensation) is at least each value, over all runs and given a deal."""
-    frame = pdata.amount_exceedance(table, scenario, issue)
+    src = pdata.source(data, scenario)
+    scenario = src.scenario
+    frame = pdata.amount_exceedance(src, issue=issue)
     ax = _axes(ax, (6.0, 3.8))
     unit = scenario.issues[issue].unit
     for given in (pdata.GIVEN_ALL, pdata.GIVEN_AGREEMENT):
@@ -274,9 +288,10 @@ def plot_amounts(table: pd.DataFrame, *, scenario: Scenario, issue: str, ax: Axe
         if runs == 0:
             continue
         color = GIVEN_COLORS[given]
-        ax.step(part["amount"], part["estimate"], where="post", color=color, linewidth=2,
+        # P(amount >= x) is left-continuous: on (a_{k-1}, a_k] it equals P(amount >= a_k)
+        ax.step(part["amount"], part["estimate"], where="pre", color=color, linewidth=2,
                 label=f"{given} ({runs:,})", gid=f"amounts-{given}")
-        ax.fill_between(part["amount"], part["low"], part["high"], step="post", color=color, alpha=0.18,
+        ax.fill_between(part["amount"], part["low"], part["high"], step="pre", color=color, alpha=0.18,
                         linewidth=0)
         ax.plot(part["amount"], part["estimate"], "o", color=color, markersize=3.5)
     ax.set_ylim(0, 1.04)
@@ -285,19 +300,23 @@ def plot_amounts(table: pd.DataFrame, *, scenario: Scenario, issue: str, ax: Axe
     ax.set_xlabel(f"{scenario.display(issue)}" + (f" ({unit})" if unit else ""), color=INK)
     ax.legend(frameon=False, fontsize=8, loc="upper right")
     _tidy(ax, grid="both")
-    _titles(ax, f"{scenario.display(issue)}: how much?", _subtitle(scenario, len(table), _BANDS))
+    _titles(ax, f"{scenario.display(issue)}: how much?", _subtitle(src, _BANDS))
     return ax
 
 
 def _date_axis(ax: Axes) -> None:
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator, show_offset=False))
+    formatter = mdates.ConciseDateFormatter(locator, show_offset=False)
+    formatter.zero_formats = ["", "%Y", "%b\n%Y", "%d %b", "%H:%M", "%H:%M"]  # January shows its year
+    ax.xaxis.set_major_formatter(formatter)
 
 
-def plot_deal_timing(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None = None) -> Axes:
+def plot_deal_timing(data: Results, *, scenario: Scenario | None = None, ax: Axes | None = None) -> Axes:
     """The cumulative chance of a deal (and of a breakdown) by calendar date, to the deadline."""
-    frame = pdata.deal_by_date(table, scenario)
+    src = pdata.source(data, scenario)
+    scenario = src.scenario
+    frame = pdata.deal_by_date(src)
     ax = _axes(ax, (6.5, 3.8))
     for name in ("agreement", "breakdown"):
         part = frame[frame["result"] == name]
@@ -312,7 +331,7 @@ def plot_deal_timing(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None
                     textcoords="offset points", va="center", fontsize=9, fontweight="bold", color=color)
     deadline = frame["date"].max()
     ax.axvline(deadline, color=MUTED, linestyle="--", linewidth=1)
-    impasse = pdata.result_probabilities(table).set_index("result").loc["impasse", "estimate"]
+    impasse = pdata.result_probabilities(src).set_index("result").loc["impasse", "estimate"]
     ax.annotate(f"deadline\nimpasse {_pct(impasse)}", (deadline, 1.0), xycoords=("data", "axes fraction"),
                 xytext=(-4, -2), textcoords="offset points", ha="right", va="top", fontsize=8, color=MUTED)
     top = float(frame["high"].max())
@@ -323,16 +342,22 @@ def plot_deal_timing(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None
     ax.set_xlim(frame["date"].min() - pd.Timedelta(days=3), deadline + (deadline - frame["date"].min()) * 0.08)
     ax.legend(frameon=False, fontsize=8, loc="upper left")
     _tidy(ax, grid="both")
-    _titles(ax, "When the talks end", _subtitle(scenario, len(table), f"{scenario.protocol.rounds} rounds of "
-                                                 f"{scenario.protocol.round_length}"))
+    _titles(ax, "When the talks end",
+            _subtitle(src, f"{scenario.protocol.rounds} rounds of {scenario.protocol.round_length}"))
     return ax
 
 
-def plot_utilities(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None = None) -> Axes:
-    """Each actor's utility of the result: distributions over all runs, the median given a deal marked."""
+def plot_utilities(data: Results, *, scenario: Scenario | None = None, ax: Axes | None = None) -> Axes:
+    """Each actor's utility of the result: distributions over all runs, the median given a deal marked.
+
+    Needs the per-run table (not a summary-only run).
+    """
+    src = pdata.source(data, scenario)
+    scenario = src.scenario
+    pdata.utility_quantiles(src)  # checks there is a table with the utility columns
+    table = src.table
     actors = scenario.actor_names
     ax = _axes(ax, (6.5, 1.2 + 0.7 * len(actors)))
-    pdata.utility_quantiles(table, scenario)  # validates the columns
     colors = actor_colors(scenario)
     deal = table["result"].astype(str).to_numpy() == "agreement"
     for y, actor in enumerate(actors):
@@ -374,7 +399,7 @@ def plot_utilities(table: pd.DataFrame, *, scenario: Scenario, ax: Axes | None =
     ax.legend(handles=handles, frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14),
               ncol=3)
     _tidy(ax, grid="x")
-    _titles(ax, "What each actor gets", _subtitle(scenario, len(table)))
+    _titles(ax, "What each actor gets", _subtitle(src))
     return ax
 
 
@@ -430,8 +455,8 @@ def plot_utility_plane(plane: pd.DataFrame, *, scenario: Scenario, trace: pd.Dat
     ax.scatter(u1[rational], u2[rational], s=9, color="#868e96", linewidths=0,
                label="outcomes both prefer to no deal", gid="plane-rational")
     frontier = pdata.pareto_frontier(u1, u2)
-    ax.plot(u1[frontier], u2[frontier], "-", color=INK, linewidth=1.4, marker="o", markersize=2.5,
-            label="Pareto frontier", gid="pareto-frontier")
+    ax.plot(u1[frontier], u2[frontier], "-", color="#495057", linewidth=2.4, alpha=0.35, solid_capstyle="round",
+            zorder=2, label="Pareto frontier", gid="pareto-frontier")
     weights = (1.0, 1.0) if power is None else (float(power.get(first, 1.0)), float(power.get(second, 1.0)))
     nash = pdata.nash_point(u1, u2, (r1, r2), power=weights)
     if nash is not None:
@@ -455,36 +480,41 @@ def plot_utility_plane(plane: pd.DataFrame, *, scenario: Scenario, trace: pd.Dat
     ax.legend(frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
     _tidy(ax, grid="")
     _titles(ax, title or "The negotiation in the utility plane",
-            pdata.scenario_title(scenario) + f" \u00b7 {len(plane):,} outcomes")
+            pdata.scenario_title(scenario) + f" \u00b7 {len(plane):,} outcomes"
+            + (" \u00b7 numbers: round" if trace is not None else ""))
     return ax
 
 
 def _draw_dance(ax: Axes, trace: pd.DataFrame, scenario: Scenario, first: str, second: str,
                 colors: Mapping[str, str]) -> None:
+    """Each proposer's offers joined in round order (its own line), numbered by round; the end marked."""
     offers = _offers(trace, scenario)
     needed = [f"utility_{first}", f"utility_{second}"]
     if offers.empty or any(c not in offers.columns for c in needed):
         return
     x = offers[f"utility_{first}"].to_numpy(float)
     y = offers[f"utility_{second}"].to_numpy(float)
-    ax.plot(x, y, "-", color=MUTED, linewidth=0.9, alpha=0.8, zorder=3, gid="dance-path")
     proposers = offers["proposer"].astype(str).to_numpy() if "proposer" in offers else np.array([""] * len(x))
     for name in dict.fromkeys(proposers):
         mask = proposers == name
-        ax.plot(x[mask], y[mask], "o", color=colors.get(name, MUTED), markersize=6, markeredgecolor="white",
-                markeredgewidth=0.7, zorder=4, label=f"offers by {scenario.display(name)}",
-                gid=f"offers-{name}")
+        ax.plot(x[mask], y[mask], "-o", color=colors.get(name, MUTED), linewidth=1.3, markersize=6,
+                markeredgecolor="white", markeredgewidth=0.7, zorder=4,
+                label=f"offers by {scenario.display(name)}", gid=f"offers-{name}")
     rounds = offers["round"].to_numpy() if "round" in offers else np.arange(len(x))
-    label_every = max(1, len(x) // 12)
-    for k, (xi, yi, r) in enumerate(zip(x, y, rounds)):
-        if k % label_every == 0 or k == len(x) - 1:
-            ax.annotate(str(int(r) + 1), (xi, yi), xytext=(4, 3), textcoords="offset points", fontsize=6.5,
-                        color=INK, zorder=6)
-    status = trace["status"].astype(str).iloc[-1] if "status" in trace else ""
+    at_point: dict[tuple[float, float], list[int]] = {}  # repeated offers share one label "0, 2"
+    for xi, yi, r in zip(x, y, rounds):
+        at_point.setdefault((round(float(xi), 6), round(float(yi), 6)), []).append(int(r))
+    for (xi, yi), numbers in at_point.items():
+        text = ", ".join(map(str, numbers)) if len(numbers) <= 4 else f"{numbers[0]}\u2013{numbers[-1]}"
+        ax.annotate(text, (xi, yi), xytext=(5, 3), textcoords="offset points", fontsize=6.5, color=INK, zorder=6)
+    status = str(trace["status"].iloc[-1]) if "status" in trace and len(trace) else ""
     if status == "agreement":
         ax.plot([x[-1]], [y[-1]], "o", markersize=15, markerfacecolor="none",
                 markeredgecolor=RESULT_COLORS["agreement"], markeredgewidth=2.2, zorder=6, label="agreement",
                 gid="agreement-point")
+    elif status in ("breakdown", "impasse"):
+        ax.plot([x[-1]], [y[-1]], "X", markersize=11, color=RESULT_COLORS[status], markeredgecolor="white",
+                zorder=6, label=f"last offer ({status})", gid=f"{status}-point")
 
 
 def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None = None,
@@ -492,8 +522,9 @@ def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None =
     """The principals' targets over the rounds, and what each offer was worth to each of them.
 
     Lines: each principal's target utility ``tau_a(t)`` (BRIEF.md, alternating
-    offers); filled dots: the worth of its own offers, hollow dots: the worth of
-    the other side's offers. Events are the dotted verticals; the end is marked.
+    offers), dashed: its reservation utility (events may move it); filled
+    dots: the worth of its own offers, hollow dots: the worth of the other
+    side's offers. Events are the dotted verticals; the end is marked.
     """
     ax = _axes(ax, (6.5, 3.8))
     colors = actor_colors(scenario)
@@ -506,6 +537,9 @@ def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None =
         if f"target_{name}" in trace:
             ax.plot(x, trace[f"target_{name}"], "-", color=color, linewidth=2,
                     label=f"{scenario.display(name)}'s target", gid=f"target-{name}")
+        if f"reservation_{name}" in trace:
+            ax.step(x, trace[f"reservation_{name}"], "--", where="post", color=color, linewidth=1,
+                    label=f"{scenario.display(name)}'s reservation", gid=f"reservation-{name}")
         if f"utility_{name}" in trace:
             worth = trace[f"utility_{name}"].to_numpy(float)
             own = offered & (proposer == name)
@@ -553,44 +587,41 @@ def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None =
 # --- 3. comparisons ---------------------------------------------------------------------
 
 
-def _as_scenarios(scenarios: Mapping[str, Scenario] | Scenario, variants: Sequence[str]) -> dict[str, Scenario]:
+def _sources(runs: Mapping[str, Results], scenarios: Mapping[str, Scenario] | Scenario | None) -> dict[str, pdata.Source]:
+    if not runs:
+        raise UsageError("a comparison needs at least one run")
     if isinstance(scenarios, Scenario):
-        return {v: scenarios for v in variants}
-    missing = [v for v in variants if v not in scenarios]
-    if missing:
-        raise UsageError(f"comparison: no scenario given for {', '.join(missing)}")
-    return {v: scenarios[v] for v in variants}
+        scenarios = {variant: scenarios for variant in runs}
+    return {variant: pdata.source(data, (scenarios or {}).get(variant)) for variant, data in runs.items()}
 
 
-def plot_comparison(tables: Mapping[str, pd.DataFrame], *, scenarios: Mapping[str, Scenario] | Scenario,
+def plot_comparison(runs: Mapping[str, Results], *, scenarios: Mapping[str, Scenario] | Scenario | None = None,
                     kind: str = "result", issue: str | None = None, ax: Axes | None = None) -> Axes:
     """Several runs (scenarios or protocols) side by side: grouped bars with Wilson intervals.
 
-    ``tables`` maps a variant's name (shown as is) to its outcome table.
+    ``runs`` maps a variant's name (shown as is) to its results (RunResult,
+    Summary, or an outcome table with its scenario in ``scenarios``).
     ``kind="result"``: one group per variant, bars in the result colours;
     ``"outcome"``: one group per named outcome, one bar per variant;
-    ``"level"``: one group per level of ``issue`` (given a deal), one bar per variant.
+    ``"level"``: one group per level of ``issue`` (over all runs), one bar per variant.
     """
-    variants = list(tables)
-    scenario_of = _as_scenarios(scenarios, variants)
-    frame = pdata.comparison_table(tables, scenario_of, kind=kind, issue=issue)
-    runs = {v: len(t) for v, t in tables.items()}
+    sources = _sources(runs, scenarios)
+    variants = list(sources)
+    frame = pdata.comparison_table(sources, kind=kind, issue=issue)
+    counts = {v: src.runs for v, src in sources.items()}
     if kind == "result":
         groups, members, member_key, group_key = variants, list(RESULTS), "result", "variant"
-        member_colors = RESULT_COLORS
-        group_labels = [f"{v}\n({runs[v]:,} runs)" for v in variants]
+        member_colors = dict(RESULT_COLORS)
+        group_labels = [f"{v}\n({counts[v]:,} runs)" for v in variants]
         member_labels = {r: r.capitalize() for r in RESULTS}
     else:
-        key = "outcome" if kind == "outcome" else "level"
-        groups = list(dict.fromkeys(frame[key]))
-        if kind == "outcome":
-            label_of = dict(zip(frame["outcome"], frame["label"]))
-            group_labels = [label_of[g] for g in groups]
-        else:
-            group_labels = list(groups)
-        members, member_key, group_key = variants, "variant", key
+        group_key = "outcome" if kind == "outcome" else "level"
+        groups = list(dict.fromkeys(frame[group_key]))
+        label_of = dict(zip(frame["outcome"], frame["label"])) if kind == "outcome" else {}
+        group_labels = [label_of.get(g, g) for g in groups]
+        members, member_key = variants, "variant"
         member_colors = {v: VARIANT_PALETTE[k % len(VARIANT_PALETTE)] for k, v in enumerate(variants)}
-        member_labels = {v: f"{v} ({runs[v]:,} runs)" for v in variants}
+        member_labels = {v: f"{v} ({counts[v]:,} runs)" for v in variants}
     horizontal = kind == "outcome"
     size = (7.0, 1.0 + 0.3 * len(groups) * len(members)) if horizontal else \
         (max(5.5, 0.35 * len(groups) * len(members) + 2.0), 4.0)
@@ -598,15 +629,17 @@ def plot_comparison(tables: Mapping[str, pd.DataFrame], *, scenarios: Mapping[st
     width = 0.8 / len(members)
     index = frame.set_index([group_key, member_key])
     for m, member in enumerate(members):
-        keys = [(g, member) for g in groups]
-        present = [k for k in keys if k in index.index]
-        positions = np.array([groups.index(k[0]) for k in present]) + (m - (len(members) - 1) / 2) * width
-        part = index.loc[present].reset_index() if present else frame.iloc[0:0]
-        err = _error(part) if len(part) else None
-        bar = ax.barh if horizontal else ax.bar
-        kwargs = {"xerr": err} if horizontal else {"yerr": err}
-        bar(positions, part["estimate"], width * 0.92, color=member_colors[member], error_kw=_ERRBAR,
-            label=member_labels[member], gid=f"compare-{member}", **kwargs)
+        present = [(g, member) for g in groups if (g, member) in index.index]
+        if not present:
+            continue
+        positions = np.array([groups.index(g) for g, _ in present]) + (m - (len(members) - 1) / 2) * width
+        part = index.loc[present].reset_index()
+        if horizontal:
+            ax.barh(positions, part["estimate"], width * 0.92, color=member_colors[member], xerr=_error(part),
+                    error_kw=_ERRBAR, label=member_labels[member], gid=f"compare-{member}")
+        else:
+            ax.bar(positions, part["estimate"], width * 0.92, color=member_colors[member], yerr=_error(part),
+                   error_kw=_ERRBAR, label=member_labels[member], gid=f"compare-{member}")
         if len(groups) * len(members) <= 24:
             for pos, value, high in zip(positions, part["estimate"], part["high"]):
                 if horizontal:
@@ -615,27 +648,27 @@ def plot_comparison(tables: Mapping[str, pd.DataFrame], *, scenarios: Mapping[st
                 else:
                     ax.annotate(_pct(value), (pos, high), xytext=(0, 2), textcoords="offset points",
                                 ha="center", va="bottom", fontsize=7.5, color=INK)
-    value_axis = ax.xaxis if horizontal else ax.yaxis
-    value_axis.set_major_formatter(_PERCENT)
-    top = min(1.0, float(frame["high"].max()) * 1.15 + 0.03) if len(frame) else 1.0
+    (ax.xaxis if horizontal else ax.yaxis).set_major_formatter(_PERCENT)
+    top = max(0.1, min(1.0, float(np.nanmax(frame["high"].to_numpy(float), initial=0.0)) * 1.15 + 0.03))
     if horizontal:
         ax.set_yticks(np.arange(len(groups)), group_labels)
         ax.invert_yaxis()
-        ax.set_xlim(0, max(top, 0.1) + 0.08)
+        ax.set_xlim(0, top + 0.08)
         ax.set_xlabel("chance", color=INK)
     else:
         ax.set_xticks(np.arange(len(groups)), group_labels)
-        ax.set_ylim(0, max(top, 0.1))
+        ax.set_ylim(0, top)
         ax.set_ylabel("chance", color=INK)
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12 if horizontal else -0.16),
               ncol=min(len(members), 3))
     _tidy(ax, grid="x" if horizontal else "y")
+    first = sources[variants[0]].scenario
     what = {"result": "How the talks end", "outcome": "Named outcomes",
-            "level": f"{scenario_of[variants[0]].display(issue) if issue else ''}, given a deal"}[kind]
-    names = list(dict.fromkeys(pdata.scenario_title(s) for s in scenario_of.values()))
+            "level": f"{first.display(issue) if issue else ''} (all runs)"}[kind]
+    names = list(dict.fromkeys(pdata.scenario_title(src.scenario) for src in sources.values()))
     subtitle = names[0] if len(names) == 1 else f"{len(variants)} scenarios"
-    counts = sorted(set(runs.values()))
-    subtitle += f" \u00b7 {counts[0]:,} runs each" if len(counts) == 1 else ""
+    if len(set(counts.values())) == 1:
+        subtitle += f" \u00b7 {counts[variants[0]]:,} runs each"
     _titles(ax, f"{what}: compared", f"{subtitle} \u00b7 {_WHISKERS}")
     return ax
 
@@ -647,79 +680,91 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained", dpi=100)
 
 
-def _single(draw: Callable[..., Axes], size: tuple[float, float], *args: Any, **kwargs: Any) -> Figure:
-    figure = _figure(*size)
-    draw(*args, ax=figure.add_subplot(), **kwargs)
+def results_figure(data: Results, *, scenario: Scenario | None = None) -> Figure:
+    figure = _figure(5.5, 3.8)
+    plot_results(data, scenario=scenario, ax=figure.add_subplot())
     return figure
 
 
-def results_figure(table: pd.DataFrame, *, scenario: Scenario) -> Figure:
-    return _single(plot_results, (5.5, 3.8), table, scenario=scenario)
+def outcomes_figure(data: Results, *, scenario: Scenario | None = None) -> Figure:
+    src = pdata.source(data, scenario)
+    figure = _figure(7.0, 1.4 + 0.42 * max(len(src.scenario.outcomes), 1))
+    plot_outcomes(src, ax=figure.add_subplot())
+    return figure
 
 
-def outcomes_figure(table: pd.DataFrame, *, scenario: Scenario) -> Figure:
-    return _single(plot_outcomes, (7.0, 1.4 + 0.42 * max(len(scenario.outcomes), 1)), table, scenario=scenario)
+def _panels(count: int, width: float = 6.0, height: float = 3.9) -> tuple[Figure, int, int]:
+    columns = 1 if count == 1 else 2
+    rows = int(np.ceil(count / columns))
+    return _figure(width * columns, height * rows), rows, columns
 
 
-def levels_figure(table: pd.DataFrame, *, scenario: Scenario) -> Figure:
+def levels_figure(data: Results, *, scenario: Scenario | None = None) -> Figure:
     """One panel per issue: its distribution over levels, all runs and given a deal."""
-    issues = scenario.issue_names
-    columns = 1 if len(issues) == 1 else 2
-    rows = int(np.ceil(len(issues) / columns))
-    figure = _figure(6.0 * columns, 3.9 * rows)
+    src = pdata.source(data, scenario)
+    issues = src.scenario.issue_names
+    figure, rows, columns = _panels(len(issues))
     for k, issue in enumerate(issues):
-        plot_issue_levels(table, scenario=scenario, issue=issue, ax=figure.add_subplot(rows, columns, k + 1))
+        plot_issue_levels(src, issue=issue, ax=figure.add_subplot(rows, columns, k + 1))
     return figure
 
 
-def amounts_figure(table: pd.DataFrame, *, scenario: Scenario) -> Figure:
+def amounts_figure(data: Results, *, scenario: Scenario | None = None) -> Figure:
     """One panel per issue with amounts (money)."""
-    issues = [i for i in scenario.issue_names if scenario.issues[i].amounts is not None]
+    src = pdata.source(data, scenario)
+    issues = [i for i in src.scenario.issue_names if src.scenario.issues[i].amounts is not None]
     if not issues:
-        raise UsageError(f"scenario {scenario.name!r} has no issue with amounts; nothing to draw for 'amounts'")
-    figure = _figure(6.0 * min(len(issues), 2), 3.9 * int(np.ceil(len(issues) / 2)))
+        raise UsageError(f"scenario {src.scenario.name!r} has no issue with amounts; nothing to draw for 'amounts'")
+    figure, rows, columns = _panels(len(issues))
     for k, issue in enumerate(issues):
-        plot_amounts(table, scenario=scenario, issue=issue,
-                     ax=figure.add_subplot(int(np.ceil(len(issues) / 2)), min(len(issues), 2), k + 1))
+        plot_amounts(src, issue=issue, ax=figure.add_subplot(rows, columns, k + 1))
     return figure
 
 
-def timing_figure(table: pd.DataFrame, *, scenario: Scenario) -> Figure:
-    return _single(plot_deal_timing, (6.5, 3.8), table, scenario=scenario)
+def timing_figure(data: Results, *, scenario: Scenario | None = None) -> Figure:
+    figure = _figure(6.5, 3.8)
+    plot_deal_timing(data, scenario=scenario, ax=figure.add_subplot())
+    return figure
 
 
-def utilities_figure(table: pd.DataFrame, *, scenario: Scenario) -> Figure:
-    return _single(plot_utilities, (7.0, 1.6 + 0.75 * len(scenario.actors)), table, scenario=scenario)
+def utilities_figure(data: Results, *, scenario: Scenario | None = None) -> Figure:
+    src = pdata.source(data, scenario)
+    figure = _figure(7.0, 1.8 + 0.75 * len(src.scenario.actors))
+    plot_utilities(src, ax=figure.add_subplot())
+    return figure
 
 
 def negotiation_figure(negotiation: Negotiation, *, scenario: Scenario,
                        principals: Sequence[str] | None = None) -> Figure:
     """One negotiation: the utility plane with the dance (left), targets and offers by round (right)."""
-    figure = _figure(12.5, 5.6)
+    figure = _figure(12.5, 5.8)
     left, right = figure.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.15]})
-    status = str(negotiation.trace["status"].iloc[-1]) if "status" in negotiation.trace and len(
-        negotiation.trace) else ""
-    plot_utility_plane(negotiation.plane, scenario=scenario, trace=negotiation.trace, principals=principals,
+    trace = negotiation.trace
+    status = str(trace["status"].iloc[-1]) if "status" in trace and len(trace) else ""
+    plot_utility_plane(negotiation.plane, scenario=scenario, trace=trace, principals=principals,
                        power=negotiation.power, ax=left,
                        title=f"One negotiation (run {negotiation.replicate}){': ' + status if status else ''}")
-    plot_targets(negotiation.trace, scenario=scenario, ax=right)
+    plot_targets(trace, scenario=scenario, ax=right)
     return figure
 
 
-def comparison_figure(tables: Mapping[str, pd.DataFrame], *, scenarios: Mapping[str, Scenario] | Scenario,
+def comparison_figure(runs: Mapping[str, Results], *, scenarios: Mapping[str, Scenario] | Scenario | None = None,
                       kind: str = "result", issue: str | None = None) -> Figure:
     """A whole figure of :func:`plot_comparison`."""
-    members = len(tables)
+    sources = _sources(runs, scenarios)
+    members = len(sources)
     if kind == "outcome":
-        count = len({n for s in _as_scenarios(scenarios, list(tables)).values() for n in s.outcomes})
+        count = len({n for src in sources.values() for n in src.scenario.outcomes})
         size = (7.5, 1.8 + 0.2 * max(count, 1) * (members + 0.6))
-    elif kind == "level":
-        labels = _as_scenarios(scenarios, list(tables))[next(iter(tables))].issues[issue].labels \
-            if issue else []
-        size = (max(6.5, 0.3 * len(labels) * members + 2.5), 4.4)
+    elif kind == "level" and issue is not None:
+        first = next(iter(sources.values())).scenario
+        levels = len(first.issues[issue].labels) if issue in first.issues else 4
+        size = (max(6.5, 0.3 * levels * members + 2.5), 4.4)
     else:
         size = (max(6.0, 1.3 * members + 2.5), 4.4)
-    return _single(plot_comparison, size, tables, scenarios=scenarios, kind=kind, issue=issue)
+    figure = _figure(*size)
+    plot_comparison(sources, kind=kind, issue=issue, ax=figure.add_subplot())
+    return figure
 
 
 #: Figure kinds of ``basesim plot --kind`` and the report, with what they show.
@@ -743,13 +788,17 @@ _BUILDERS: dict[str, Callable[..., Figure]] = {
 }
 
 
-def available_kinds(scenario: Scenario, *, negotiation: bool = True) -> list[str]:
-    """The figure kinds that make sense for a scenario (no 'amounts' without amounts, ...)."""
+def available_kinds(data: Results, *, scenario: Scenario | None = None, negotiation: bool = True) -> list[str]:
+    """The figure kinds that can be drawn for these results (no 'amounts' without amounts, ...)."""
+    src = pdata.source(data, scenario)
+    scenario = src.scenario
     kinds = []
     for kind in FIGURE_KINDS:
         if kind == "outcomes" and not scenario.outcomes:
             continue
         if kind == "amounts" and all(i.amounts is None for i in scenario.issues.values()):
+            continue
+        if kind == "utilities" and src.table is None:
             continue
         if kind == "negotiation" and (not negotiation or len(scenario.principals) < 2):
             continue
@@ -765,25 +814,26 @@ def check_kinds(kinds: Sequence[str]) -> list[str]:
         if kind not in FIGURE_KINDS:
             raise UsageError(f"--kind: {kind!r} is not a figure kind{did_you_mean(kind, FIGURE_KINDS)}; "
                              f"expected one of {', '.join(FIGURE_KINDS)}")
-    return list(kinds)
+    return list(dict.fromkeys(kinds))
 
 
-def standard_figures(table: pd.DataFrame, *, scenario: Scenario, negotiation: Negotiation | None = None,
+def standard_figures(data: Results, *, scenario: Scenario | None = None, negotiation: Negotiation | None = None,
                      kinds: Sequence[str] | None = None) -> dict[str, Figure]:
     """The standard figures of a run, by kind (see :data:`FIGURE_KINDS`).
 
-    ``kinds=None`` draws every kind that applies to the scenario; the
-    ``negotiation`` kind needs a :class:`Negotiation`.
+    ``kinds=None`` draws every kind that applies (:func:`available_kinds`);
+    the ``negotiation`` kind needs a :class:`Negotiation`.
     """
-    chosen = available_kinds(scenario, negotiation=negotiation is not None) if kinds is None else check_kinds(kinds)
+    src = pdata.source(data, scenario)
+    chosen = available_kinds(src, negotiation=negotiation is not None) if kinds is None else check_kinds(kinds)
     figures: dict[str, Figure] = {}
     for kind in chosen:
         if kind == "negotiation":
             if negotiation is None:
                 raise UsageError("the 'negotiation' figure needs the trace of one run; none was given")
-            figures[kind] = negotiation_figure(negotiation, scenario=scenario)
+            figures[kind] = negotiation_figure(negotiation, scenario=src.scenario)
         else:
-            figures[kind] = _BUILDERS[kind](table, scenario=scenario)
+            figures[kind] = _BUILDERS[kind](src)
     return figures
 
 
