@@ -191,7 +191,8 @@ class NegotiationModel(mesa.Model):
     def record_solution(self, t, outcome, exists) -> None:
         if not self.state.active:
             return
-        row = {"round": t, "proposer": None}
+        # without a solution the talks end in an impasse at the deadline, as in ``play``
+        row = {"round": t if exists[0] else self.rounds - 1, "proposer": None}
         row.update(self._labels(int(outcome[0])) if exists[0] else {name: None for name in self.scenario.issues})
         for p in self.principals:
             row[f"utility_{p.name}"] = float(p.utility[0, outcome[0]]) if exists[0] else np.nan
