@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     _register()
     try:
-        app(args=argv, prog_name="basesim", standalone_mode=False)
+        # typer returns (not raises) the code of typer.Exit and turns Ctrl-C into Exit(130)
+        code = app(args=argv, prog_name="basesim", standalone_mode=False)
     except BasesimError as error:
         try:
             fail(error)
@@ -66,7 +67,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         err_console.print("interrupted; nothing half-written was left on disk")
         return 130
-    return 0
+    if code == 130:
+        err_console.print("interrupted; nothing half-written was left on disk")
+    return code if isinstance(code, int) and not isinstance(code, bool) else 0
 
 
 def entry() -> None:  # pragma: no cover - console script
