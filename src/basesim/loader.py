@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -373,6 +374,7 @@ def _model_at(parts: list[str], data: Any = None) -> type[BaseModel] | None:
                 return None
             annotation = field_info.annotation
             continue
+        annotation = _strip_optional(annotation)
         origin = typing.get_origin(annotation)
         args = [a for a in typing.get_args(annotation)]
         if origin in (dict, list) and args:
@@ -382,12 +384,21 @@ def _model_at(parts: list[str], data: Any = None) -> type[BaseModel] | None:
     return _first_model(annotation)
 
 
+def _strip_optional(annotation: Any) -> Any:
+    """``X | None`` -> ``X``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
+
+
 def _first_model(annotation: Any) -> type[BaseModel] | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     if typing.get_origin(annotation) is typing.Annotated:
         return _first_model(typing.get_args(annotation)[0])
-    if typing.get_origin(annotation) in (typing.Union, getattr(__import__("types"), "UnionType")):
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
         models = [m for a in typing.get_args(annotation) if (m := _first_model(a)) is not None]
         return models[0] if len(models) == 1 else None
     return None
@@ -543,13 +554,12 @@ def _problems_from_validation(exc: ValidationError, source: _Source) -> list[Pro
             file, line = source.where(path)
         problems.append((kind, ".".join(parts), Problem(path, message, file, line)))
     kept = [p for kind, full, p in problems if not (kind == "missing" and full in suggested)]
-    return _sorted(_dedupe(kept))
+    return _dedupe(kept)
 
 
-def _sorted(problems: list[Problem]) -> list[Problem]:
-    """Problems in reading order: by file (as first met), then line."""
-    files = list(dict.fromkeys(p.file for p in problems))
-    return sorted(problems, key=lambda p: (files.index(p.file), p.line if p.line is not None else -1))
+def _sorted(problems: list[Problem], first: str | None = None) -> list[Problem]:
+    """Problems in reading order: the file ``first`` (the one loaded), then the others by name; then line."""
+    return sorted(problems, key=lambda p: (p.file != first, str(p.file), p.line if p.line is not None else -1))
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
@@ -672,10 +682,11 @@ def _validate(source: _Source, overridden: list[str] = ()) -> Scenario:
         scenario = Scenario.model_validate(source.data)
     except ValidationError as exc:
         problems = _problems_from_validation(exc, source)
-        raise ScenarioError(_sorted(_dedupe(problems + _cross_problems_despite(exc, source)))) from None
+        found = _dedupe(problems + _cross_problems_despite(exc, source))
+        raise ScenarioError(_sorted(found, source.file)) from None
     cross = check_scenario(scenario)
     if cross:
-        raise ScenarioError(_sorted([Problem(path, msg, *source.where(path)) for path, msg in cross]))
+        raise ScenarioError(_sorted([Problem(path, msg, *source.where(path)) for path, msg in cross], source.file))
     return scenario
 
 

@@ -231,28 +231,32 @@ class Issue(_Strict):
     levels: list[LevelItem] | None = Field(default=None, min_length=2)
     range: Range | None = None
 
+    @field_validator("levels")
+    @classmethod
+    def _consistent_levels(cls, levels: list[Level | str] | None) -> list[Level | str] | None:
+        if levels is None:
+            return levels
+        probe = cls.model_construct(levels=levels)
+        labels = probe.labels
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise ValueError(f"level labels must be distinct; {', '.join(map(repr, repeated))} appears more than once")
+        given = [isinstance(lv, Level) and lv.value is not None for lv in levels]
+        if any(given) and not all(given):
+            raise ValueError("give a value for every level or for none (values are then evenly spaced)")
+        partial_amounts = [isinstance(lv, Level) and lv.amount is not None for lv in levels]
+        if any(partial_amounts) and not all(partial_amounts):
+            raise ValueError("give an amount for every level or for none")
+        if not np.all(np.diff(probe.values) > 0):
+            what = "values" if all(given) else "amounts"
+            shown = [lv.value if all(given) else lv.amount for lv in probe._level_objects()]
+            raise ValueError(f"level {what} must increase along the list (got {', '.join(map(_fmt, shown))})")
+        return levels
+
     @model_validator(mode="after")
     def _one_kind(self) -> "Issue":
         if (self.levels is None) == (self.range is None):
             raise ValueError("give exactly one of 'levels' or 'range'")
-        if self.levels is not None:
-            labels = self.labels
-            repeated = sorted({label for label in labels if labels.count(label) > 1})
-            if repeated:
-                raise ValueError(
-                    f"level labels must be distinct; {', '.join(map(repr, repeated))} appears more than once"
-                )
-            given = [isinstance(lv, Level) and lv.value is not None for lv in self.levels]
-            if any(given) and not all(given):
-                raise ValueError("give a value for every level or for none (values are then evenly spaced)")
-            partial_amounts = [isinstance(lv, Level) and lv.amount is not None for lv in self.levels]
-            if any(partial_amounts) and not all(partial_amounts):
-                raise ValueError("give an amount for every level or for none")
-            values = self.values
-            if not np.all(np.diff(values) > 0):
-                what = "values" if all(given) else "amounts"
-                shown = [lv.value if all(given) else lv.amount for lv in self._level_objects()]
-                raise ValueError(f"level {what} must increase along the list (got {', '.join(map(_fmt, shown))})")
         return self
 
     def _level_objects(self) -> list[Level]:
