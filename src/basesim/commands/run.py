@@ -41,6 +41,9 @@ from basesim.runner import (
 from basesim.schema import Scenario
 from basesim.summary import Summary
 
+#: How long to wait for a dask scheduler before giving up.
+SCHEDULER_TIMEOUT = "10s"
+
 SetOption = Annotated[
     list[str] | None,
     typer.Option(
@@ -142,11 +145,10 @@ def quantile_table(summary: Summary) -> Table | None:
     dates = round_dates(summary.scenario)
     for name, rows in quantiles.groupby("name", sort=False):
         label = rows["label"].iloc[0].rsplit(", p", 1)[0]
-        cells = [_number(v) for v in rows["estimate"]]
+        table.add_row(escape(label), *(_number(v) for v in rows["estimate"]), f"{int(rows['count'].iloc[0]):,}")
         if name == "agreement.round":
-            cells = [c if pd.isna(v) else f"{c} ({pd.Timestamp(dates[int(v)]):%Y-%m})"
-                     for c, v in zip(cells, rows["estimate"])]
-        table.add_row(escape(label), *cells, f"{int(rows['count'].iloc[0]):,}")
+            table.add_row("  as a date", *("-" if pd.isna(v) else f"{pd.Timestamp(dates[int(v)]):%Y-%m}"
+                                           for v in rows["estimate"]), "")
     return table
 
 
@@ -175,7 +177,7 @@ def _connect(scheduler: str, workers: int | None, stack: ExitStack) -> Any:
         client = stack.enter_context(Client(cluster))
     else:
         try:
-            client = stack.enter_context(Client(scheduler, timeout="10s"))
+            client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(
                 f"--scheduler: cannot connect to a dask scheduler at {scheduler!r}: {exc}; "
@@ -240,7 +242,8 @@ def run_command(
 
     with ExitStack() as stack:
         executor = _connect(scheduler, workers, stack) if scheduler else None
-        progress_bar = stack.enter_context(_progress_bar()) if show_progress else None
+        # a progress bar only where it can redraw itself (not in logs or pipes)
+        progress_bar = stack.enter_context(_progress_bar()) if show_progress and err_console.is_terminal else None
         progress = None
         if progress_bar is not None:
             what = f"{scenario.name}" + (f" (until ±{precision:g})" if precision else "")
@@ -287,7 +290,8 @@ def _trace_source(file: Path, overrides: list[str] | None, seed: int | None,
         p = saved.provenance
         return (saved.scenario, seed if seed is not None else p["seed"],
                 protocol or p.get("protocol"), int(p["runs"]))
-    return load_scenario(file, overrides), seed, protocol, None
+    scenario = load_scenario(file, overrides)
+    return scenario, seed if seed is not None else scenario.monte_carlo.seed, protocol, None
 
 
 @app.command("trace")
