@@ -49,6 +49,9 @@ __all__ = [
     "pick_principals",
     "comparison_table",
     "scenario_title",
+    "Negotiation",
+    "typical_replicate",
+    "one_negotiation",
 ]
 
 GIVEN_ALL = "all runs"
@@ -293,6 +296,65 @@ def nash_point(first: np.ndarray, second: np.ndarray, reservation: tuple[float, 
     if np.all(np.isneginf(log_product)):  # only zero-gain outcomes: take the first rational one
         return int(np.flatnonzero(rational)[0])
     return int(np.argmax(log_product))
+
+
+@dataclass(frozen=True)
+class Negotiation:
+    """One world's negotiation: its trace (:func:`basesim.model.trace`), its utility plane
+    (:func:`basesim.model.world_utilities`), the replicate it came from, and the
+    principals' bargaining power in that world (for the Nash point)."""
+
+    replicate: int
+    trace: pd.DataFrame
+    plane: pd.DataFrame
+    power: Mapping[str, float] | None = None
+
+
+def typical_replicate(data: Results, *, scenario: Scenario | None = None) -> int:
+    """A replicate to show as "one negotiation": a typical deal.
+
+    Among the runs that ended in agreement, the first whose round of
+    agreement is the median one (lower median); without agreements, the
+    first run of the most common result; replicate 0 without a table.
+    """
+    src = source(data, scenario)
+    table = src.table
+    if table is None or table.empty:
+        return 0
+    result = table["result"].astype(str).to_numpy()
+    deal = result == "agreement"
+    if deal.any():
+        rounds = table["round"].to_numpy()[deal]
+        median = np.sort(rounds)[(len(rounds) - 1) // 2]
+        row = np.flatnonzero(deal & (table["round"].to_numpy() == median))[0]
+    else:
+        common = pd.Series(result).value_counts().index[0]
+        row = np.flatnonzero(result == common)[0]
+    return int(table["replicate"].iloc[row]) if "replicate" in table else int(row)
+
+
+def one_negotiation(data: Results, *, replicate: int | None = None, scenario: Scenario | None = None,
+                    seed: int | None = None, protocol: str | None = None) -> Negotiation:
+    """Replay one world of a run (default :func:`typical_replicate`) for the negotiation figure.
+
+    The seed and protocol come from a RunResult's provenance unless given.
+    Replaying one world is cheap: it does not re-run the Monte Carlo.
+    """
+    from basesim import model
+    from basesim.runner import replicate_draws
+
+    src = source(data, scenario)
+    provenance = getattr(data, "provenance", None) or {}
+    seed = seed if seed is not None else provenance.get("seed", src.scenario.monte_carlo.seed)
+    protocol = protocol or provenance.get("protocol")
+    if seed is None:
+        raise UsageError("one negotiation: give the run's seed (recorded in its provenance.json)")
+    replicate = typical_replicate(src) if replicate is None else int(replicate)
+    draws = replicate_draws(src.scenario, replicate, seed=int(seed))
+    names = src.scenario.actor_names
+    power = {p: float(draws.power[0, names.index(p)]) for p in src.scenario.principals}
+    return Negotiation(replicate=replicate, trace=model.trace(draws, world=0, protocol=protocol),
+                       plane=model.world_utilities(draws, 0), power=power)
 
 
 def pick_principals(scenario: Scenario, principals: Sequence[str] | None) -> tuple[str, str]:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +50,7 @@ __all__ = [
     "plot_utilities",
     "plot_utility_plane",
     "plot_targets",
+    "plot_settlement",
     "plot_comparison",
     "negotiation_figure",
     "comparison_figure",
@@ -76,6 +76,9 @@ MUTED = "#6c757d"
 FORMATS = ("png", "svg", "pdf")
 
 _PERCENT = PercentFormatter(xmax=1.0, decimals=0)
+# violinplot's 'vert' became 'orientation' in matplotlib 3.10
+_HORIZONTAL = {"orientation": "horizontal"} if tuple(int(p) for p in matplotlib.__version__.split(".")[:2]) >= (3, 10) \
+    else {"vert": False}
 
 #: What the ``plot_*`` functions of a run take: a RunResult, a Summary, an outcome table or Counts.
 Results = pdata.Results
@@ -117,6 +120,13 @@ def _tidy(ax: Axes, *, grid: str = "y") -> None:
     ax.set_axisbelow(True)
     if grid:
         ax.grid(True, axis=grid, color="#e9ecef", linewidth=0.8)
+
+
+def _color_ticks(labels: Sequence[Any], colors: Sequence[str]) -> None:
+    """Actor names in their colours, bold (after :func:`_tidy`, which sets tick colours)."""
+    for label, color in zip(labels, colors):
+        label.set_color(color)
+        label.set_fontweight("bold")
 
 
 def _titles(ax: Axes, what: str, subtitle: str) -> None:
@@ -366,7 +376,7 @@ def plot_utilities(data: Results, *, scenario: Scenario | None = None, ax: Axes 
         if values.size == 0:
             continue
         if values.size > 1 and np.ptp(values) > 1e-9:
-            body = ax.violinplot(values, positions=[y], vert=False, widths=0.8, showextrema=False)
+            body = ax.violinplot(values, positions=[y], widths=0.8, showextrema=False, **_HORIZONTAL)
             for patch in body["bodies"]:
                 patch.set_facecolor(colors[actor])
                 patch.set_edgecolor(colors[actor])
@@ -382,9 +392,6 @@ def plot_utilities(data: Results, *, scenario: Scenario | None = None, ax: Axes 
     ax.set_yticks(np.arange(len(actors)),
                   [f"{scenario.display(a)}" + ("" if scenario.actors[a].is_principal else "\n(influencer)")
                    for a in actors])
-    for tick, actor in zip(ax.get_yticklabels(), actors):
-        tick.set_color(colors[actor])
-        tick.set_fontweight("bold")
     ax.invert_yaxis()
     ax.set_xlim(min(-0.02, float(np.nanmin(table[[f"utility_{a}" for a in actors]].to_numpy(float))) - 0.02),
                 1.02)
@@ -399,6 +406,7 @@ def plot_utilities(data: Results, *, scenario: Scenario | None = None, ax: Axes 
     ax.legend(handles=handles, frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14),
               ncol=3)
     _tidy(ax, grid="x")
+    _color_ticks(ax.get_yticklabels(), [colors[a] for a in actors])
     _titles(ax, "What each actor gets", _subtitle(src))
     return ax
 
@@ -406,15 +414,7 @@ def plot_utilities(data: Results, *, scenario: Scenario | None = None, ax: Axes 
 # --- 2. one negotiation -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Negotiation:
-    """One world's negotiation: its trace and utility plane (``basesim.model.trace`` /
-    ``world_utilities``), the replicate it came from, and optional Nash bargaining powers."""
-
-    replicate: int
-    trace: pd.DataFrame
-    plane: pd.DataFrame
-    power: Mapping[str, float] | None = None
+Negotiation = pdata.Negotiation
 
 
 def _offers(trace: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -485,6 +485,13 @@ def plot_utility_plane(plane: pd.DataFrame, *, scenario: Scenario, trace: pd.Dat
     return ax
 
 
+def _proposers(frame: pd.DataFrame) -> np.ndarray:
+    """The proposer of each row as strings, '' where there is none (Nash: no proposer)."""
+    if "proposer" not in frame:
+        return np.full(len(frame), "", dtype=object)
+    return np.asarray([("" if pd.isna(p) else str(p)) for p in frame["proposer"]], dtype=object)
+
+
 def _draw_dance(ax: Axes, trace: pd.DataFrame, scenario: Scenario, first: str, second: str,
                 colors: Mapping[str, str]) -> None:
     """Each proposer's offers joined in round order (its own line), numbered by round; the end marked."""
@@ -494,12 +501,13 @@ def _draw_dance(ax: Axes, trace: pd.DataFrame, scenario: Scenario, first: str, s
         return
     x = offers[f"utility_{first}"].to_numpy(float)
     y = offers[f"utility_{second}"].to_numpy(float)
-    proposers = offers["proposer"].astype(str).to_numpy() if "proposer" in offers else np.array([""] * len(x))
+    proposers = _proposers(offers)
     for name in dict.fromkeys(proposers):
         mask = proposers == name
+        label = f"offers by {scenario.display(name)}" if name else "the protocol's solution"
         ax.plot(x[mask], y[mask], "-o", color=colors.get(name, MUTED), linewidth=1.3, markersize=6,
-                markeredgecolor="white", markeredgewidth=0.7, zorder=4,
-                label=f"offers by {scenario.display(name)}", gid=f"offers-{name}")
+                markeredgecolor="white", markeredgewidth=0.7, zorder=4, label=label,
+                gid=f"offers-{name or 'solution'}")
     rounds = offers["round"].to_numpy() if "round" in offers else np.arange(len(x))
     at_point: dict[tuple[float, float], list[int]] = {}  # repeated offers share one label "0, 2"
     for xi, yi, r in zip(x, y, rounds):
@@ -530,7 +538,7 @@ def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None =
     colors = actor_colors(scenario)
     dates = pd.to_datetime(trace["date"]) if "date" in trace else None
     x = dates if dates is not None else trace["round"]
-    proposer = trace["proposer"].astype(str).to_numpy() if "proposer" in trace else np.array([""] * len(trace))
+    proposer = _proposers(trace)
     offered = trace.index.isin(_offers(trace, scenario).index)
     for name in scenario.principals:
         color = colors[name]
@@ -581,6 +589,44 @@ def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None =
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     _tidy(ax, grid="y")
     _titles(ax, title or "Targets and offers, round by round", pdata.scenario_title(scenario))
+    return ax
+
+
+def plot_settlement(trace: pd.DataFrame, *, scenario: Scenario, title: str | None = None,
+                    ax: Axes | None = None) -> Axes:
+    """What the end of one negotiation is worth to each principal, against its reservation utility.
+
+    For one-shot protocols (equilibrium, Nash) whose trace has a single
+    round: a bar per principal (its utility of the outcome) and a black tick
+    at its reservation utility; the gap is the principal's gain from the deal.
+    """
+    ax = _axes(ax, (6.0, 3.5))
+    colors = actor_colors(scenario)
+    principals = [p for p in scenario.principals if f"utility_{p}" in trace]
+    last = trace.iloc[-1] if len(trace) else pd.Series(dtype=object)
+    y = np.arange(len(principals))
+    worth = [float(last.get(f"utility_{p}", np.nan)) for p in principals]
+    ax.barh(y, worth, height=0.5, color=[colors[p] for p in principals], gid="settlement-bars")
+    for yi, p, value in zip(y, principals, worth):
+        reservation = last.get(f"reservation_{p}", np.nan)
+        if not pd.isna(reservation):
+            ax.plot([reservation, reservation], [yi - 0.32, yi + 0.32], color=INK, linewidth=2.5,
+                    gid=f"settlement-reservation-{p}")
+            ax.annotate(f"reservation {reservation:.2f}", (reservation, yi - 0.32), xytext=(0, 2),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=7.5, color=INK)
+        if not np.isnan(value):
+            ax.annotate(f"{value:.2f}", (value, yi), xytext=(4, 0), textcoords="offset points", va="center",
+                        fontsize=9, fontweight="bold", color=colors[p])
+    ax.set_yticks(y, [scenario.display(p) for p in principals])
+    ax.set_ylim(len(principals) - 0.4, -0.7)  # first principal on top, room for the labels
+    ax.set_xlim(min(0.0, np.nanmin(worth + [0.0])) - 0.02, 1.08)
+    ax.set_xlabel("utility of the outcome (1 = the principal's ideal)", color=INK)
+    _tidy(ax, grid="x")
+    _color_ticks(ax.get_yticklabels(), [colors[p] for p in principals])
+    status = str(last.get("status", "")) if len(trace) else ""
+    when = f" \u00b7 {pd.Timestamp(last['date']):%d %b %Y}" if "date" in last and not pd.isna(last["date"]) else ""
+    _titles(ax, title or f"What the {status or 'outcome'} is worth to each side",
+            pdata.scenario_title(scenario) + when)
     return ax
 
 
@@ -744,7 +790,10 @@ def negotiation_figure(negotiation: Negotiation, *, scenario: Scenario,
     plot_utility_plane(negotiation.plane, scenario=scenario, trace=trace, principals=principals,
                        power=negotiation.power, ax=left,
                        title=f"One negotiation (run {negotiation.replicate}){': ' + status if status else ''}")
-    plot_targets(trace, scenario=scenario, ax=right)
+    if len(trace) > 1:
+        plot_targets(trace, scenario=scenario, ax=right)
+    else:
+        plot_settlement(trace, scenario=scenario, ax=right)
     return figure
 
 
@@ -788,8 +837,11 @@ _BUILDERS: dict[str, Callable[..., Figure]] = {
 }
 
 
-def available_kinds(data: Results, *, scenario: Scenario | None = None, negotiation: bool = True) -> list[str]:
-    """The figure kinds that can be drawn for these results (no 'amounts' without amounts, ...)."""
+def available_kinds(data: Results, *, scenario: Scenario | None = None, negotiation: bool = False) -> list[str]:
+    """The figure kinds that can be drawn for these results (no 'amounts' without amounts, ...).
+
+    ``negotiation``: whether one negotiation (a trace) is at hand for the 'negotiation' kind.
+    """
     src = pdata.source(data, scenario)
     scenario = src.scenario
     kinds = []
