@@ -82,6 +82,7 @@ __all__ = [
     "input_names",
     "input_ranking",
     "ishigami",
+    "output_label",
     "output_names",
     "rank_inputs",
     "scenario_outputs",
@@ -499,10 +500,16 @@ def rank_inputs(
     correlation ratio (:func:`correlation_ratio`, an estimate of the
     first-order Sobol' index: the share of the output's variance the input
     explains alone, non-monotone effects included) and Spearman's rank
-    correlation (its sign gives the direction), each with a bootstrap
-    interval over replications (``n_resamples`` resamples from ``rng``;
-    basic intervals for eta^2, whose resamples are biased upwards by repeated
-    rows, percentile intervals for rho; Davison and Hinkley 1997, sec. 5.2). ``rank`` orders the inputs of an output by correlation ratio.
+    correlation (its sign gives the direction), each with a 95% interval
+    from ``n_resamples`` random half-samples drawn without replacement from
+    ``rng`` (the percentiles of the half-sample estimates). Half-sampling
+    (McCarthy 1969, *Pseudo-replication: half samples*, Rev. Int. Stat. Inst.
+    37:239-264, doi:10.2307/1402116) suits eta^2 where the ordinary bootstrap
+    does not: a resample with replacement repeats rows, which fall in the
+    same bin and inflate eta^2; a half-sample has distinct rows, and for
+    smooth statistics the spread of estimates from halves (``m = n/2``, so
+    the finite-population factor ``(n - m)/m`` is 1) matches the sampling
+    spread of the full-sample estimate. ``rank`` orders the inputs of an output by correlation ratio.
     Inputs that never vary are left out.
     """
     if len(inputs) != len(outputs):
@@ -512,10 +519,11 @@ def rank_inputs(
         raise UsageError(f"a ranking needs at least 10 replications, got {n}")
     bins = _default_bins(n) if bins is None else bins
     alpha = (1 - confidence_level) / 2
-    resample = rng.integers(0, n, size=(n_resamples, n))
+    # random halves without replacement (see the docstring)
+    resample = np.sort(rng.random((n_resamples, n)).argsort(axis=1)[:, : n // 2], axis=1)
     X = {c: inputs[c].to_numpy(dtype=float) for c in inputs.columns if inputs[c].nunique(dropna=False) > 1}
     Y = {c: outputs[c].to_numpy(dtype=float) for c in outputs.columns}
-    # Spearman's rho is Pearson's r of ranks; a resample reuses the full sample's ranks.
+    # Spearman's rho is Pearson's r of ranks; a half-sample reuses the full sample's ranks and bins.
     ranks_x = {c: stats.rankdata(x) for c, x in X.items()}
     codes = {c: _bin_codes(x, bins) for c, x in X.items()}
     rows = []
@@ -533,10 +541,8 @@ def rank_inputs(
                 "output": out_name,
                 "input": in_name,
                 "correlation_ratio": eta,
-                # basic (reverse percentile) interval: resampling with replacement
-                # inflates eta^2, and this interval undoes that shift
-                "correlation_ratio_low": 2 * eta - np.quantile(eta_boot, 1 - alpha),
-                "correlation_ratio_high": 2 * eta - np.quantile(eta_boot, alpha),
+                "correlation_ratio_low": np.quantile(eta_boot, alpha),
+                "correlation_ratio_high": np.quantile(eta_boot, 1 - alpha),
                 "spearman": rho,
                 "spearman_low": np.quantile(finite, alpha) if finite.size else np.nan,
                 "spearman_high": np.quantile(finite, 1 - alpha) if finite.size else np.nan,
@@ -623,6 +629,25 @@ def check_outputs(scenario: Scenario, outputs: Sequence[str] | None, *, option: 
     return list(dict.fromkeys(chosen))
 
 
+def output_label(scenario: Scenario, name: str) -> str:
+    """A human label of an output: a named outcome's label, ``Agreement``, ``Tartus naval base (level value)``..."""
+    if name.startswith("outcome."):
+        key = name.removeprefix("outcome.")
+        outcome = scenario.outcomes.get(key)
+        return (outcome.label if outcome is not None and outcome.label else None) or key
+    if name.startswith("result."):
+        return name.removeprefix("result.").capitalize()
+    if name.startswith("utility."):
+        return f"Utility of {scenario.display(name.removeprefix('utility.'))}"
+    if name == "agreement.round":
+        return "Round the talks ended"
+    issue, _, what = name.rpartition(".")
+    if issue in scenario.issues:
+        unit = scenario.issues[issue].unit
+        return f"{scenario.display(issue)} ({'level value' if what == 'value' else unit or 'amount'})"
+    return name
+
+
 def scenario_outputs(scenario: Scenario, table: pd.DataFrame, outputs: Sequence[str] | None = None) -> pd.DataFrame:
     """Numeric outputs (one column each, float) of a table of :func:`basesim.model.play` rows.
 
@@ -668,7 +693,7 @@ def _resolve_seed(scenario: Scenario, seed: int | None) -> tuple[int, str]:
 def sobol_sensitivity(
     scenario: Scenario | str | Path,
     *,
-    n: int = 512,
+    n: int = 1024,
     seed: int | None = None,
     outputs: Sequence[str] | None = None,
     protocol: str | None = None,

@@ -270,6 +270,15 @@ class SweepResult:
         table = pd.concat([head, statistics.reindex(head.index)], axis=1)
         return table.reset_index()
 
+    def label(self, statistic: str) -> str:
+        """A human label of a statistic (``Russia keeps Tartus``, ``Agreement``, ``Tartus naval base: full lease``)."""
+        rows = self.summary.loc[self.summary["statistic"] == statistic, "label"]
+        if rows.empty:
+            raise UsageError(f"statistic: {statistic!r} is not a statistic of this sweep; expected one of "
+                             f"{', '.join(self.statistics)}")
+        label = str(rows.iloc[0])
+        return label[:1].upper() + label[1:] if statistic.startswith("result.") else label
+
     def replications(self) -> pd.DataFrame:
         """Every replication of every point: ``point``, the parameters, then the run's table.
 
