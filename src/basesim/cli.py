@@ -48,6 +48,10 @@ def _register() -> None:
                 raise
 
 
+#: Command-line usage errors: click's, and those of the click that typer >= 0.22 vendors.
+_USAGE_ERRORS = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     _register()
@@ -61,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
             return exit_.exit_code
     except click.exceptions.Exit as exit_:
         return exit_.exit_code
-    except click.ClickException as exc:
-        exc.show()
+    except _USAGE_ERRORS as exc:  # a bad command line: click's message and usage, exit 2
+        if hasattr(exc, "show"):
+            exc.show()
+        else:
+            err_console.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except click.exceptions.Abort:
         err_console.print("interrupted; nothing half-written was left on disk")

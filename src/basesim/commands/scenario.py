@@ -20,7 +20,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from basesim.cli import app, console, err_console, fail
-from basesim.distributions import Dirichlet, _Dist
+from basesim.distributions import Beta, Choice, Dirichlet, Integers, Normal, Triangular, Uniform
 from basesim.errors import OutputError, ScenarioError
 from basesim.loader import dump_scenario, load_scenario, scenario_hash
 from basesim.sampling import uncertain_parameters
@@ -79,24 +79,46 @@ def validate(
 
 
 def _param_text(value: Any) -> str:
-    """A parameter as a short phrase: ``0.15`` or ``uniform(0.05, 0.3)``."""
+    """A parameter as a short phrase: ``0.15``, ``uniform(0.05, 0.3)``, ``triangular(0.3, 0.6, 1.2)``."""
     if isinstance(value, Dirichlet):
         return "dirichlet(" + ", ".join(f"{k}={v:g}" for k, v in value.alpha.items()) + ")"
-    if isinstance(value, _Dist):
-        data = value.model_dump(by_alias=True, exclude={"dist"})
-        shown = []
-        for key, item in data.items():
-            if isinstance(item, float) and math.isinf(item):
-                continue
-            if isinstance(item, list):
-                item = "[" + ", ".join(f"{x:g}" for x in item) + "]"
-            elif isinstance(item, float):
-                item = f"{item:g}"
-            shown.append(f"{key}={item}")
-        return f"{value.dist}({', '.join(shown)})"
+    if isinstance(value, Uniform):
+        return f"uniform({value.low:g}, {value.high:g})"
+    if isinstance(value, Triangular):
+        return f"triangular({value.low:g}, {value.mode:g}, {value.high:g})"
+    if isinstance(value, Normal):
+        bounds = "" if math.isinf(value.low) and math.isinf(value.high) else f" in [{value.low:g}, {value.high:g}]"
+        return f"normal({value.mean_:g}, sd {value.sd:g}){bounds}"
+    if isinstance(value, Beta):
+        scale = "" if (value.low, value.high) == (0.0, 1.0) else f" on [{value.low:g}, {value.high:g}]"
+        return f"beta({value.a:g}, {value.b:g}){scale}"
+    if isinstance(value, Integers):
+        return f"integers {value.low}..{value.high}"
+    if isinstance(value, Choice):
+        shown = ", ".join(f"{v:g}" for v in value.values)
+        if value.weights is not None:
+            shown += " (weights " + ", ".join(f"{w:g}" for w in value.weights) + ")"
+        return f"choice {shown}"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def _ideal_text(scenario: Scenario, issue: str, value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value
+    text = _param_text(value)
+    if isinstance(value, float) and (index := scenario.issues[issue].level_index(value)) is not None:
+        text += f" ({scenario.issues[issue].labels[index]})"
+    return text
+
+
+def _level_text(issue: Any, ref: str | float) -> str:
+    """A level reference as its label."""
+    index = issue.level_index(ref)
+    return issue.labels[index] if index is not None else str(ref)
 
 
 def _issue_table(scenario: Scenario) -> Table:
@@ -105,12 +127,12 @@ def _issue_table(scenario: Scenario) -> Table:
         table.add_column(column)
     for name, issue in scenario.issues.items():
         labels, values = issue.labels, issue.values
-        if len(labels) > 6:
-            shown = f"{labels[0]} ({values[0]:g}) ... {labels[-1]} ({values[-1]:g}); {len(labels)} levels"
+        if len(labels) > 7:
+            shown = f"{labels[0]} ({values[0]:.2g}) ... {labels[-1]} ({values[-1]:.2g}); {len(labels)} levels"
         else:
-            shown = ", ".join(f"{label} ({value:g})" for label, value in zip(labels, values))
-        no_deal = scenario.no_deal.get(name, "")
-        table.add_row(escape(scenario.display(name)), escape(shown), escape(str(no_deal)))
+            shown = ", ".join(f"{label} ({value:.2g})" for label, value in zip(labels, values))
+        no_deal = _level_text(issue, scenario.no_deal[name]) if name in scenario.no_deal else ""
+        table.add_row(escape(scenario.display(name)), escape(shown), escape(no_deal))
     return table
 
 
@@ -121,11 +143,13 @@ def _actor_table(scenario: Scenario) -> Table:
         table.add_column(escape(scenario.display(name)))
     actors = list(scenario.actors.values())
     table.add_row("role", *[a.role for a in actors])
+    table.add_section()
     for issue in scenario.issue_names:
         table.add_row(
             escape(f"ideal point: {issue}"),
-            *[escape(_param_text(a.ideal_point.get(issue, "-"))) for a in actors],
+            *[escape(_ideal_text(scenario, issue, a.ideal_point.get(issue))) for a in actors],
         )
+    table.add_section()
     for issue in scenario.issue_names:
         cells = []
         for a in actors:
@@ -136,7 +160,10 @@ def _actor_table(scenario: Scenario) -> Table:
             else:
                 cells.append(_param_text(a.salience.get(issue, "-")))
         table.add_row(escape(f"salience: {issue}"), *map(escape, cells))
+    table.add_section()
     for target in scenario.principals:
+        if not any(target in a.leverage for a in actors):
+            continue
         table.add_row(
             escape(f"leverage over {target}"),
             *[escape(_param_text(a.leverage[target])) if target in a.leverage else "-" for a in actors],
@@ -155,11 +182,8 @@ def _settings_table(scenario: Scenario) -> Table:
     table.add_column("item")
     table.add_column("setting")
     table.add_row("protocol", protocol.name)
-    table.add_row(
-        "rounds",
-        f"{protocol.rounds} x {protocol.round_length} from {protocol.start_date.isoformat()}"
-        f", first proposer {protocol.first_proposer or scenario.principals[0]}",
-    )
+    first = f", first proposer {protocol.first_proposer}" if protocol.first_proposer else ""
+    table.add_row("rounds", f"{protocol.rounds} x {protocol.round_length} from {protocol.start_date.isoformat()}{first}")
     table.add_row("breakdown risk per round", escape(_param_text(protocol.breakdown_risk)))
     for name, event in scenario.events.items():
         changes = [f"{k} = {_param_text(v)}" for k, v in event.set.items()]
@@ -311,4 +335,4 @@ def schema(
         typer.echo(text, nl=False)
         return
     write_atomically(out, text)
-    err_console.print(f"wrote {escape(str(out))}", highlight=False)
+    err_console.print(f"wrote {escape(str(out))}", highlight=False, soft_wrap=True)
