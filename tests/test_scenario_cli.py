@@ -141,18 +141,19 @@ def test_schema_prints_json_schema(capsys, schema):
     assert (code, err) == (0, "")
     printed = json.loads(out)
     assert printed == schema
-    assert printed["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert {"Scenario", "ScenarioPatch", "Actor", "ActorPatch", "Uniform"} <= set(printed["$defs"])
-    jsonschema.Draft202012Validator.check_schema(printed)
+    assert printed["$schema"] == "http://json-schema.org/draft-07/schema#"  # what editors' YAML extensions read
+    assert {"Scenario", "ScenarioPatch", "Actor", "ActorPatch", "Uniform"} <= set(printed["definitions"])
+    jsonschema.Draft7Validator.check_schema(printed)
+    assert printed["definitions"]["Actor"]["properties"]["patience"]["description"].startswith("Discount factor")
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
 def test_every_shipped_scenario_satisfies_the_schema(schema, path):
-    jsonschema.Draft202012Validator(schema).validate(plain(yaml.safe_load(path.read_text())))
+    jsonschema.Draft7Validator(schema).validate(plain(yaml.safe_load(path.read_text())))
 
 
 def test_the_schema_catches_typos_in_full_and_derived_scenarios(schema):
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = jsonschema.Draft7Validator(schema)
     full = plain(yaml.safe_load((SCENARIOS / "baseline.yaml").read_text()))
     full["actors"]["syria"]["salence"] = full["actors"]["syria"].pop("salience")
     assert not validator.is_valid(full)
@@ -160,6 +161,12 @@ def test_the_schema_catches_typos_in_full_and_derived_scenarios(schema):
     assert not validator.is_valid(derived)
     assert validator.is_valid({"extends": "baseline.yaml", "actors": {"turkey": {"leverage": {"syria": 0.4}}}})
     assert not validator.is_valid({"title": "no issues, no actors, no extends"})
+    # a distribution needs its 'dist' in a full scenario, but a patch may tune one parameter
+    full = plain(yaml.safe_load((SCENARIOS / "baseline.yaml").read_text()))
+    full["actors"]["russia"]["patience"] = {"low": 0.9, "high": 0.98}
+    assert not validator.is_valid(full)
+    assert validator.is_valid({"extends": "baseline.yaml", "actors": {"russia": {"patience": {"high": 0.995}}}})
+    assert validator.is_valid({"extends": "baseline.yaml", "protocol": {"first_proposer": None}})
 
 
 def test_schema_out_writes_the_file_atomically(capsys, tmp_path, schema):

@@ -48,7 +48,7 @@ def _register() -> None:
                 raise
 
 
-#: Command-line usage errors: click's, and those of the click that typer >= 0.22 vendors.
+#: Command-line usage errors: click's, and those of the click that recent typer versions vendor (typer._click).
 _USAGE_ERRORS = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
 
 
