@@ -910,3 +910,25 @@ def save_figure(figure: Figure, path: str | Path, *, format: str | None = None, 
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the figure ({exc.strerror or exc})") from exc
     return path
+
+
+def write_figures(result: Results, folder: str | Path, *, format: str = "png", kinds: Sequence[str] | None = None,
+                  replicate: int | None = None, dpi: int = 150) -> list[Path]:
+    """Draw a run's standard figures into ``folder`` as ``KIND.FORMAT``; return the paths written.
+
+    ``result`` is a RunResult (or anything :func:`basesim.plot_data.source`
+    takes). The 'negotiation' figure replays one world (``replicate``, by
+    default a typical deal) from the run's seed when the run carries its
+    provenance; nothing else re-runs the model.
+    """
+    if format not in FORMATS:
+        raise UsageError(f"--format: {format!r} is not a figure format; expected one of {', '.join(FORMATS)}")
+    src = pdata.source(result)
+    wanted = None if kinds is None else check_kinds(kinds)
+    can_replay = getattr(result, "provenance", None) is not None and len(src.scenario.principals) >= 2
+    negotiation = None
+    if can_replay and (wanted is None or "negotiation" in wanted):
+        negotiation = pdata.one_negotiation(result, replicate=replicate)
+    figures = standard_figures(src, negotiation=negotiation, kinds=wanted)
+    return [save_figure(figure, Path(folder) / f"{kind}.{format}", dpi=dpi) for kind, figure in figures.items()]
+
