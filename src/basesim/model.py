@@ -205,7 +205,11 @@ class NegotiationModel(mesa.Model):
 
 
 def _run(draws: Draws, protocol: str | None, record: bool = False) -> NegotiationModel:
-    return NegotiationModel(draws, protocol=protocol, record=record).run()
+    model = NegotiationModel(draws, protocol=protocol, record=record).run()
+    # mesa <= 3.3 keeps every model alive in the class-level Agent._ids (mesa issue #3179,
+    # fixed by mesa PR #3180): forget it, or a worker grows ~2 MB per batch.
+    getattr(mesa.Agent, "_ids", {}).pop(model, None)
+    return model
 
 
 def _actor_utilities(model: NegotiationModel, levels: np.ndarray) -> np.ndarray:
