@@ -24,6 +24,7 @@ from basesim.distributions import Beta, Choice, Dirichlet, Integers, Normal, Tri
 from basesim.errors import OutputError
 from basesim.loader import dump_scenario
 from basesim.schema import Issue, Scenario
+from basesim.summary import Summary
 
 __all__ = ["scenario_in_words", "report_html", "write_report", "FIGURE_CAPTIONS"]
 
@@ -251,12 +252,12 @@ def summary_tables(result: Any) -> dict[str, str]:
     tables: dict[str, str] = {}
     frame = pdata.result_probabilities(src)
     tables["How the talks end"] = _table(
-        ["result", "chance", "95% interval", "runs"],
+        ["result", "chance", "95% interval", "count"],
         [[r.result, _pct(r.estimate), _interval(r.low, r.high), f"{r.count:,}"] for r in frame.itertuples()])
     if scenario.outcomes:
         frame = pdata.outcome_probabilities(src)
         tables["Named outcomes"] = _table(
-            ["outcome", "chance", "95% interval", "runs"],
+            ["outcome", "chance", "95% interval", "count"],
             [[r.label, _pct(r.estimate), _interval(r.low, r.high), f"{r.count:,}"] for r in frame.itertuples()])
     for issue in scenario.issue_names:
         frame = pdata.level_probabilities(src, issue=issue)
@@ -272,9 +273,9 @@ def summary_tables(result: Any) -> dict[str, str]:
         tables[scenario.display(issue)] = _table(
             ["level", "all runs", "95% interval", f"given a deal ({int(deals['runs'].iloc[0]):,})", "95% interval"],
             rows)
-    summary = getattr(result, "summary", result)
-    quantiles = summary.table[summary.table["kind"] == "quantile"] if hasattr(summary, "table") else None
-    if quantiles is not None and not quantiles.empty:
+    summary = Summary(scenario, src.counts)
+    quantiles = summary.table[summary.table["kind"] == "quantile"]
+    if not quantiles.empty:
         names = list(dict.fromkeys(quantiles["value"]))
         rows = []
         dates = pdata.round_dates(scenario)
@@ -306,6 +307,17 @@ def _headline(result: Any) -> list[str]:
     if src.scenario.outcomes:
         outcomes = pdata.outcome_probabilities(src)
         lines.append("; ".join(f"{r.label}: {_pct(r.estimate)}" for r in outcomes.itertuples()) + ".")
+    for name, issue in src.scenario.issues.items():
+        if issue.amounts is None:
+            continue
+        counts = src.counts.levels[name][pdata.AGREEMENT]
+        if counts.sum() == 0:
+            continue
+        cumulative = np.cumsum(counts) / counts.sum()
+        at = [float(issue.amounts[np.searchsorted(cumulative, q - 1e-12)]) for q in (0.25, 0.5, 0.75)]
+        unit = f" {issue.unit}" if issue.unit else ""
+        lines.append(f"Given a deal, the median {src.scenario.display(name)} is {at[1]:g}{unit} "
+                     f"(half of the deals between {at[0]:g} and {at[2]:g}{unit}).")
     return lines
 
 
