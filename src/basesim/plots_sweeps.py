@@ -106,6 +106,7 @@ def plot_sweep_line(
     statistic: str,
     ax: Axes | None = None,
     label: str | None = None,
+    legend: str | None = None,
     title: str | None = None,
     subtitle: str | None = None,
     color: str = OUTCOME_COLOR,
@@ -114,6 +115,8 @@ def plot_sweep_line(
 
     ``table`` is a sweep's wide table (:attr:`basesim.sweeps.SweepResult.table`):
     columns ``parameter``, ``statistic``, ``statistic_low``, ``statistic_high``.
+    ``label`` names the statistic (y axis, title); ``legend`` names this line
+    when several share the Axes (then its band is not listed separately).
     Non-numeric parameter values (e.g. protocols) are spaced evenly.
     """
     _need(table, [parameter, statistic, f"{statistic}_low", f"{statistic}_high"], "plot_sweep_line")
@@ -122,8 +125,8 @@ def plot_sweep_line(
     x = data[parameter].to_numpy(dtype=float) if _numeric(data[parameter]) else np.arange(len(data))
     y = data[statistic].to_numpy(dtype=float)
     ax.fill_between(x, data[f"{statistic}_low"].to_numpy(dtype=float), data[f"{statistic}_high"].to_numpy(dtype=float),
-                    color=color, alpha=0.18, linewidth=0, label="95% interval")
-    ax.plot(x, y, color=color, linewidth=2, marker="o", markersize=4, label=label or statistic)
+                    color=color, alpha=0.18, linewidth=0, label="95% interval" if legend is None else None)
+    ax.plot(x, y, color=color, linewidth=2, marker="o", markersize=4, label=legend or "estimate")
     if not _numeric(data[parameter]):
         ax.set_xticks(x, [_format_value(v) for v in data[parameter]])
     if is_probability(statistic):
