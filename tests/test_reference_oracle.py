@@ -15,8 +15,9 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from model_scenarios import PROTOCOL_NAMES, dominated, small_scenarios
+from model_scenarios import PROTOCOL_NAMES, dominated, small_scenarios, split_the_pie
 
+from basesim.errors import UsageError
 from basesim.model import NegotiationModel, play, trace, world_utilities
 from basesim.reference import Table, play_one
 from basesim.sampling import sample
@@ -122,10 +123,6 @@ def test_equilibrium_agreements_are_pareto_optimal(scenario, seed):
 
 
 def test_reference_rejects_an_unknown_protocol():
-    from model_scenarios import split_the_pie
-
-    from basesim.errors import UsageError
-
     draws = draws_of(split_the_pie(protocol="nash", steps=11), 0, n=1)
     with pytest.raises(UsageError, match="protocol: 'haggle' is not a protocol; expected one of"):
         play_one(draws, 0, protocol="haggle")

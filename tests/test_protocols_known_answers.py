@@ -1,0 +1,275 @@
+"""Known answers of the three protocols on one issue split between two principals.
+
+- Equilibrium: Rubinstein (1982), "Perfect equilibrium in a bargaining
+  model", Econometrica 50(1), doi:10.2307/1912531: with discount factors d1,
+  d2 the first proposer's share is ``(1 - d2) / (1 - d1 d2)`` and it is agreed
+  at once. With a breakdown risk h and no discounting the share is
+  ``1 / (2 - h)`` (Binmore, Rubinstein and Wolinsky 1986, "The Nash
+  bargaining solution in economic modelling", RAND J. Econ. 17(2),
+  doi:10.2307/2555382).
+- Nash: ``max (x - d1)^w1 (1 - x - d2)^w2`` gives
+  ``x = d1 + w1 / (w1 + w2) * (1 - d1 - d2)``; with equal powers the
+  equal-gain split ``(1 + d1 - d2) / 2``.
+- Alternating offers: with linear utilities and no belief noise both
+  targets fall as ``1 - (t/T)^(1/beta)`` and they meet once that is at most
+  one half.
+
+On a grid the finite-horizon equilibrium is not Rubinstein's split exactly.
+The responder must get at least its continuation value, so the proposer
+rounds the responder's share up to the grid: with grid step s the stationary
+shares satisfy ``x = 1 - d2 y - e1``, ``y = 1 - d1 x - e2`` with rounding
+losses ``e1, e2`` in ``[0, s]``, hence
+
+    x - (1 - d2) / (1 - d1 d2) = (d2 e2 - e1) / (1 - d1 d2)
+    in [-s / (1 - d1 d2), d2 s / (1 - d1 d2)].
+
+The band is many grid steps wide for patient players (5 steps at
+d1 = d2 = 0.9, 50 at 0.99), and which end a long horizon reaches depends on
+the horizon's parity. So the brief's check "within the grid step" holds for
+impatient players only; the cases where it fails are marked xfail (strict),
+and every case is checked against the band and against the exact
+equilibrium of the discretised game computed in rational arithmetic.
+"""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from model_scenarios import split_the_pie
+
+from basesim.loader import with_overrides
+from basesim.model import play, trace
+from basesim.reference import play_one
+from basesim.sampling import sample
+
+STEP = 0.001  # levels 0, 0.001, ..., 1
+
+
+def play_split(scenario, protocol=None):
+    draws = sample(scenario, 1, np.random.default_rng(0))
+    return play(draws, protocol=protocol).iloc[0]
+
+
+def share(row) -> float:
+    return int(row["share_level"]) * STEP
+
+
+def rubinstein(d1: float, d2: float) -> float:
+    return (1 - d2) / (1 - d1 * d2)
+
+
+def exact_discrete_share(d1: float, d2: float, rounds: int, steps: int = 1001) -> float:
+    """First proposer's share in the subgame-perfect equilibrium of the discretised game, exactly.
+
+    Backward induction in rational arithmetic: the last proposer takes all;
+    earlier, the proposer gives the responder the smallest grid share worth
+    at least its discounted share as next proposer.
+    """
+    step = Fraction(1, steps - 1)
+    discount = (Fraction(str(d1)), Fraction(str(d2)))  # discount[0]: a, who proposes in even rounds
+    proposer_share = Fraction(1)
+    for t in range(rounds - 2, -1, -1):
+        responder = (t + 1) % 2
+        owed = discount[responder] * proposer_share
+        proposer_share = 1 - math.ceil(owed / step) * step
+    return float(proposer_share)
+
+
+# (d1, d2, rounds): both parities of a long horizon
+PAIRS = [(0.5, 0.5), (0.8, 0.6), (0.3, 0.7), (0.6, 0.8), (0.7, 0.7), (0.9, 0.9), (0.95, 0.9)]
+CASES = [(d1, d2, rounds) for d1, d2 in PAIRS for rounds in (400, 401)] + [(0.99, 0.99, 3000), (0.99, 0.99, 3001)]
+
+#: cases where the discretised equilibrium is more than one grid step from Rubinstein's split
+OFF_BY_MORE_THAN_A_STEP = {
+    (0.6, 0.8, 400),
+    (0.7, 0.7, 400),
+    (0.9, 0.9, 400),
+    (0.9, 0.9, 401),
+    (0.95, 0.9, 400),
+    (0.95, 0.9, 401),
+    (0.99, 0.99, 3000),
+    (0.99, 0.99, 3001),
+}
+
+
+@pytest.mark.parametrize(
+    ("d1", "d2", "rounds"),
+    [
+        pytest.param(
+            *case,
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="grid rounding: the discretised equilibrium lies in a band of width "
+                "s/(1 - d1 d2) around Rubinstein's split (see the module docstring)",
+            ),
+        )
+        if case in OFF_BY_MORE_THAN_A_STEP
+        else case
+        for case in CASES
+    ],
+)
+def test_rubinstein_split_within_one_grid_step(d1, d2, rounds):
+    """The brief's check, as stated: agreement in round 0, share within one grid step."""
+    row = play_split(split_the_pie(protocol="equilibrium", patience=(d1, d2), rounds=rounds))
+    assert row["result"] == "agreement" and row["round"] == 0 and row["proposer"] == "a"
+    assert abs(share(row) - rubinstein(d1, d2)) <= STEP + 1e-12
+
+
+@pytest.mark.parametrize(("d1", "d2", "rounds"), CASES)
+def test_rubinstein_split_within_the_discretisation_band(d1, d2, rounds):
+    row = play_split(split_the_pie(protocol="equilibrium", patience=(d1, d2), rounds=rounds))
+    assert row["result"] == "agreement"
+    assert row["round"] == 0
+    assert row["proposer"] == "a"
+    error = share(row) - rubinstein(d1, d2)
+    width = STEP / (1 - d1 * d2)
+    assert -width - 1e-9 <= error <= d2 * width + 1e-9
+    assert row["utility_a"] == pytest.approx(share(row), abs=1e-12)
+    assert row["utility_b"] == pytest.approx(1 - share(row), abs=1e-12)
+
+
+@pytest.mark.parametrize(("d1", "d2", "rounds"), CASES)
+def test_equilibrium_equals_the_exact_discretised_game(d1, d2, rounds):
+    """Within one grid step: floating point may break an exact tie on the grid the other way."""
+    row = play_split(split_the_pie(protocol="equilibrium", patience=(d1, d2), rounds=rounds))
+    assert abs(share(row) - exact_discrete_share(d1, d2, rounds)) <= STEP + 1e-12
+
+
+def test_rubinstein_band_shrinks_with_the_grid():
+    """The discretised share converges to Rubinstein's as the grid is refined (d1 = d2 = 0.9)."""
+    errors = []
+    for steps in (11, 101, 1001):
+        row = play_split(split_the_pie(protocol="equilibrium", steps=steps, patience=(0.9, 0.9), rounds=400))
+        errors.append(abs(int(row["share_level"]) / (steps - 1) - rubinstein(0.9, 0.9)))
+    assert errors[0] > errors[1] > errors[2]
+    assert errors[2] <= (1 / 1000) / (1 - 0.81)
+
+
+def test_breakdown_risk_acts_as_a_discount_factor():
+    """No discounting, breakdown risk h: the first proposer gets about 1 / (2 - h)."""
+    h = 0.1
+    scenario = with_overrides(split_the_pie(protocol="equilibrium", rounds=400), {"protocol.breakdown_risk": h})
+    row = play_split(scenario)
+    assert row["result"] == "agreement" and row["round"] == 0
+    width = STEP / (1 - (1 - h) ** 2)
+    error = share(row) - 1 / (2 - h)
+    assert -width - 1e-9 <= error <= (1 - h) * width + 1e-9
+
+
+@pytest.mark.parametrize(("disagreement", "expected"), [((0.0, 0.0), 1.0), ((0.2, 0.3), 0.7), ((0.0, 0.45), 0.55)])
+def test_one_round_is_an_ultimatum(disagreement, expected):
+    """With one round the proposer leaves the responder exactly its reservation utility."""
+    row = play_split(split_the_pie(protocol="equilibrium", disagreement=disagreement, rounds=1))
+    assert row["result"] == "agreement" and row["proposer"] == "a"
+    assert share(row) == pytest.approx(expected, abs=STEP + 1e-12)
+    assert row["utility_b"] >= disagreement[1] - 1e-12  # b's reservation is 1 + (d2 - 1) in floating point
+
+
+def test_second_proposer_moves_first_when_named():
+    row = play_split(split_the_pie(protocol="equilibrium", patience=(0.8, 0.6), rounds=401, first="b"))
+    assert row["proposer"] == "b"
+    # b's share is Rubinstein's with the roles swapped
+    b_share = 1 - share(row)
+    width = STEP / (1 - 0.48)
+    assert -width - 1e-9 <= b_share - rubinstein(0.6, 0.8) <= 0.8 * width + 1e-9
+
+
+def test_equilibrium_reference_matches_on_a_pie():
+    """The per-world reference solves the same discretised game (a coarser grid keeps it fast)."""
+    scenario = split_the_pie(protocol="equilibrium", steps=101, patience=(0.9, 0.8), rounds=40)
+    draws = sample(scenario, 1, np.random.default_rng(0))
+    row = play(draws).iloc[0]
+    ref = play_one(draws, 0)
+    assert ref["share_level"] == row["share_level"]
+    assert ref["round"] == row["round"] == 0
+    assert ref["utility_a"] == row["utility_a"]
+    assert int(row["share_level"]) / 100 == pytest.approx(exact_discrete_share(0.9, 0.8, 40, steps=101), abs=0.01 + 1e-9)
+
+
+# --- Nash bargaining ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("disagreement", [(0.0, 0.0), (0.2, 0.1), (0.1, 0.4), (0.3, 0.3), (0.05, 0.6), (0.123, 0.456)])
+def test_nash_equal_gain_split(disagreement):
+    """Symmetric power: the product of gains peaks at x = (1 + d1 - d2) / 2, equal gains."""
+    d1, d2 = disagreement
+    row = play_split(split_the_pie(protocol="nash", disagreement=disagreement, rounds=5))
+    assert row["result"] == "agreement" and row["round"] == 0
+    assert row["proposer"] != row["proposer"]  # NaN: nobody proposed
+    x = share(row)
+    # the product is a parabola symmetric about its peak: the nearest grid point wins
+    assert abs(x - (1 + d1 - d2) / 2) <= STEP / 2 + 1e-9
+    gain_a, gain_b = row["utility_a"] - d1, row["utility_b"] - d2
+    assert gain_a > 0 and gain_b > 0
+    assert abs(gain_a - gain_b) <= STEP + 1e-9
+
+
+@pytest.mark.parametrize("power", [(1.0, 2.0), (2.0, 1.0), (1.0, 3.0), (3.0, 5.0), (0.7, 0.2)])
+def test_nash_asymmetric_power_split(power):
+    """d = 0: maximising x^w1 (1 - x)^w2 gives x = w1 / (w1 + w2)."""
+    w1, w2 = power
+    row = play_split(split_the_pie(protocol="nash", power=power, rounds=3))
+    assert row["result"] == "agreement"
+    # the objective is concave: the best grid point is one of the two around the peak
+    assert abs(share(row) - w1 / (w1 + w2)) <= STEP + 1e-9
+
+
+@pytest.mark.parametrize(("power", "disagreement"), [((2.0, 1.0), (0.1, 0.2)), ((1.0, 4.0), (0.3, 0.05))])
+def test_nash_asymmetric_power_with_disagreement_point(power, disagreement):
+    (w1, w2), (d1, d2) = power, disagreement
+    row = play_split(split_the_pie(protocol="nash", power=power, disagreement=disagreement, rounds=3))
+    expected = d1 + w1 / (w1 + w2) * (1 - d1 - d2)
+    assert abs(share(row) - expected) <= STEP + 1e-9
+
+
+def test_nash_without_gains_is_an_impasse_at_the_deadline():
+    """d1 + d2 >= 1: no outcome gives both a positive gain."""
+    scenario = split_the_pie(protocol="nash", disagreement=(0.6, 0.5), rounds=5, steps=101)
+    draws = sample(scenario, 1, np.random.default_rng(0))
+    row = play(draws).iloc[0]
+    assert row["result"] == "impasse" and row["round"] == 4
+    assert row["share_level"] == 0  # the no-deal level
+    assert row["utility_a"] == pytest.approx(0.6) and row["utility_b"] == pytest.approx(0.5)
+    steps = trace(draws)
+    assert list(steps["status"]) == ["impasse"] and list(steps["round"]) == [4]
+
+
+# --- alternating offers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("concession", "round_", "level", "proposer"),
+    [
+        (1.0, 5, 5, "b"),  # linear: 1 - t/10 <= 1/2 from t = 5, b's turn
+        (0.5, 8, 4, "a"),  # Boulware: 1 - (t/10)^2 <= 1/2 from t = 7.07; a offers 0.4, its target 0.36
+        (2.0, 3, 5, "b"),  # Conceder: 1 - (t/10)^0.5 <= 1/2 from t = 2.5
+    ],
+)
+def test_alternating_offers_targets_meet(concession, round_, level, proposer):
+    """No noise, linear utilities on a grid of 0.1: agreement once both targets fall to about 1/2."""
+    scenario = with_overrides(
+        split_the_pie(protocol="alternating_offers", steps=11, rounds=10),
+        {"actors.a.concession": concession, "actors.b.concession": concession},
+    )
+    draws = sample(scenario, 1, np.random.default_rng(0))
+    row = play(draws).iloc[0]
+    assert (row["result"], row["round"], row["share_level"], row["proposer"]) == ("agreement", round_, level, proposer)
+    assert play_one(draws, 0)["share_level"] == level
+
+
+def test_alternating_offers_without_an_acceptable_offer_is_an_impasse():
+    """a's reservation utility exceeds anything on the table: it never offers and accepts nothing."""
+    scenario = with_overrides(
+        split_the_pie(protocol="alternating_offers", steps=11, rounds=6),
+        {"actors.a.no_deal": {"share": 1.0}, "actors.a.outside_option": 0.5},
+    )
+    draws = sample(scenario, 1, np.random.default_rng(0))
+    row = play(draws).iloc[0]
+    assert row["result"] == "impasse" and row["round"] == 5
+    assert row["utility_a"] == pytest.approx(1.5)
+    steps = trace(draws)
+    assert list(steps["offered"]) == [False, True] * 3  # a (even rounds) makes no offer
+    assert not steps["accepted_by_a"].dropna().any()
