@@ -399,3 +399,14 @@ def test_counts_of_a_batch_match_its_table(talks):
     assert_frame_equal(flags, output.table[flags.columns])
     assert unit_columns(talks)  # the scenario samples something
     assert isinstance(output.table, pd.DataFrame)
+
+
+def test_played_batches_leave_no_model_behind(talks):
+    """Memory must not grow with the number of batches a worker plays (mesa issue #3179)."""
+    import gc
+
+    for index in range(3):
+        draws = batch_draws(talks, seed=4, index=index, size=50, batch_size=50)
+        runner.play_batch(talks, draws, protocol="alternating_offers", summary_only=True)
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, model.NegotiationModel)]
