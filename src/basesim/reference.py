@@ -36,12 +36,11 @@ for the bargaining solution):
   ``clip(p + s z, 0, 1)``, saliences ``w exp(s z')`` renormalised, ``s`` its
   belief noise), ranked by ``float32(1 + score)`` (single precision, as the
   batch ranks it; ties go to the lowest outcome index). If nothing reaches
-  its target it offers its first best
-  outcome, and it makes no offer at all if that is worth less than its
-  reservation utility. Every other principal accepts an offer worth at least
-  its own target. A round without agreement ends in breakdown when the
-  round's uniform draw is below the breakdown risk; after the last round
-  the talks end in impasse;
+  its target it offers its first best outcome, and it makes no offer at all
+  if that is worth less than its reservation utility. Every other principal
+  accepts an offer worth at least its own target. A round without agreement
+  ends in breakdown when the round's uniform draw is below the breakdown
+  risk; after the last round the talks end in impasse;
 - ``equilibrium``: backward induction at round-0 parameters. ``V(T) = r``;
   in round t the continuation is ``c_a = d_a ((1 - h) V_a(t+1) + h r_a)``, a
   responder accepts an outcome worth at least ``max(r_a, c_a)``; the
