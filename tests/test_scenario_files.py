@@ -188,3 +188,25 @@ def test_an_override_can_add_an_actor():
                    "leverage: {syria: 0.05}}"],
     )
     assert scenario.influencers == ["turkey", "israel"]
+
+
+def test_the_format_guide_examples_are_valid(tmp_path):
+    """Every YAML example of docs/readme/scenario-format.md parses; the first is a whole scenario."""
+    guide = (SCENARIOS.parent / "docs" / "readme" / "scenario-format.md").read_text()
+    blocks = re.findall(r"```yaml\n(.*?)```", guide, flags=re.S)
+    assert len(blocks) >= 8
+    for block in blocks:
+        yaml.safe_load(block)
+    first = write(tmp_path, "first.yaml", blocks[0])
+    assert load_scenario(first) == load_scenario(SCENARIOS / "minimal.yaml")
+    # the pieces fit into the baseline
+    data = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text())
+    pieces = {}
+    for block in blocks[1:]:
+        if "extends" not in (piece := yaml.safe_load(block) or {}):
+            pieces.update({k: v for k, v in piece.items() if k not in pieces})
+    for key in ("protocol", "events", "outcomes", "monte_carlo", "no_deal"):
+        data[key] = pieces[key]
+    data["issues"]["compensation"] = pieces["issues"]["compensation"]
+    data["actors"] = {**pieces["actors"], "russia": data["actors"]["russia"]}
+    scenario_from_data(data)
