@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator, PercentFormatter
+from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
 from matplotlib.transforms import offset_copy
 
 from basesim import plot_data as pdata
@@ -340,17 +340,18 @@ def plot_deal_timing(data: Results, *, scenario: Scenario | None = None, ax: Axe
         ax.annotate(_pct(final["estimate"]), (final["date"], final["estimate"]), xytext=(6, 0),
                     textcoords="offset points", va="center", fontsize=9, fontweight="bold", color=color)
     deadline = frame["date"].max()
-    ax.axvline(deadline, color=MUTED, linestyle="--", linewidth=1)
     impasse = pdata.result_probabilities(src).set_index("result").loc["impasse", "estimate"]
-    ax.annotate(f"deadline\nimpasse {_pct(impasse)}", (deadline, 1.0), xycoords=("data", "axes fraction"),
-                xytext=(-4, -2), textcoords="offset points", ha="right", va="top", fontsize=8, color=MUTED)
-    top = float(frame["high"].max())
-    ax.set_ylim(0, min(1.0, max(0.2, top * 1.2 + 0.05)))
+    ax.axvline(deadline, color=MUTED, linestyle="--", linewidth=1, gid="deadline",
+               label=f"deadline: impasse {_pct(impasse)}")
+    top = float(np.nanmax(frame["high"].to_numpy(float), initial=0.0))
+    ax.set_ylim(0, min(1.08, max(0.2, top * 1.2 + 0.05)))  # above 100% only to keep a sure deal off the frame
+    ax.yaxis.set_major_locator(FixedLocator([t for t in np.linspace(0, 1, 11) if t <= ax.get_ylim()[1]])
+                               if top > 0.5 else MaxNLocator(6))
     ax.yaxis.set_major_formatter(_PERCENT)
     ax.set_ylabel("chance", color=INK)
     _date_axis(ax)
     ax.set_xlim(frame["date"].min() - pd.Timedelta(days=3), deadline + (deadline - frame["date"].min()) * 0.08)
-    ax.legend(frameon=False, fontsize=8, loc="upper left")
+    ax.legend(frameon=False, fontsize=8, loc="best")
     _tidy(ax, grid="both")
     _titles(ax, "When the talks end",
             _subtitle(src, f"{scenario.protocol.rounds} rounds of {scenario.protocol.round_length}"))

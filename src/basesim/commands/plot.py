@@ -247,19 +247,20 @@ def compare_command(
 
 
 def run_every_protocol(run_one: Any, *, file: Path, overrides: list[str] | None, out: Path | None,
-                       format: str = "png", **options: Any) -> None:
+                       protocol: str = "all", **options: Any) -> None:
     """``basesim run FILE --protocol all``: one run per protocol in ``OUT/<protocol>/``, then the comparison.
 
     ``run_one`` is the ``basesim run`` command function, called once per
     protocol with the same options (so every check and output is the same);
     the comparison figures and ``comparison.csv`` go to ``OUT/``.
     """
+    format = "png"
     scenario = load_scenario(file, overrides)
     folder = out if out is not None else _default_out(f"{scenario.name or 'scenario'}-protocols")
     check_writable(folder, option="--out")
-    for protocol in PROTOCOLS:
-        run_one(file=file, overrides=overrides, out=folder / protocol, protocol=protocol, **options)
-    results = {protocol.replace("_", " "): load_results(folder / protocol) for protocol in PROTOCOLS}
+    for name in PROTOCOLS:
+        run_one(file=file, overrides=overrides, out=folder / name, protocol=name, **options)
+    results = {name.replace("_", " "): load_results(folder / name) for name in PROTOCOLS}
     written = write_comparison(results, folder, format=format)
     title = f"{scenario.title or scenario.name}: the protocols compared, chance (95% interval), %"
     console.print(comparison_table(results, title=escape(title)))

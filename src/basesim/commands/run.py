@@ -54,7 +54,8 @@ SetOption = Annotated[
 ]
 ProtocolOption = Annotated[
     str | None,
-    typer.Option("--protocol", help="alternating_offers, equilibrium or nash (default: the scenario's)."),
+    typer.Option("--protocol", help="alternating_offers, equilibrium or nash (default: the scenario's); "
+                                    "'all' with basesim run: each in OUT/<protocol>/ and compared."),
 ]
 SeedOption = Annotated[
     int | None, typer.Option("--seed", help="Seed entropy (default: monte_carlo.seed, else drawn and recorded).")
@@ -219,8 +220,15 @@ def run_command(
         bool, typer.Option("--summary-only", help="Keep only the summary (no runs.parquet); memory stays flat.")
     ] = False,
     show_progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    figures: Annotated[
+        bool, typer.Option("--figures/--no-figures", help="Write the standard figures to OUT/figures/.")
+    ] = True,
 ) -> None:
     """Run a scenario's Monte Carlo: print the summary and write the results folder."""
+    if protocol == "all":  # one run per protocol, then the comparison (basesim.commands.plot)
+        options = dict(locals())
+        from basesim.commands.plot import run_every_protocol
+        return run_every_protocol(run_command, **options)
     # every check before any world is played
     check_positive(runs, option="--runs")
     check_seed(seed, option="--seed")
@@ -275,6 +283,11 @@ def run_command(
             console.print(f"[yellow]Stopped at the cap of {result.runs:,} runs[/]: the widest 95% half-width is "
                           f"{record['max_half_width']:.4f}, above the target {precision:g}.", highlight=False)
     console.print(f"Results written to {escape(str(folder))}/", highlight=False, soft_wrap=True)
+    if figures:
+        from basesim.commands.plot import write_run_figures
+        written = write_run_figures(result, folder)
+        console.print(f"Figures written to {escape(str(folder / 'figures'))}/ ({len(written)})", highlight=False,
+                      soft_wrap=True)
 
 
 # --- basesim trace -------------------------------------------------------------------------
