@@ -114,3 +114,27 @@ def test_plot_as_a_real_subprocess(saved, tmp_path):
                            "--out", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "results.png").read_bytes()[:8] == PNG
+
+
+def test_run_leaves_the_standard_figures(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["run", str(BASELINE), "--runs", "80", "--workers", "1", "--no-progress", "--out", str(out)]) == 0
+    assert f"Figures written to {out / 'figures'}/ (7)" in capsys.readouterr().out
+    assert sorted(p.stem for p in (out / "figures").iterdir()) == sorted(FIGURE_KINDS)
+    assert main(["run", str(BASELINE), "--runs", "80", "--workers", "1", "--no-figures",
+                 "--out", str(tmp_path / "bare")]) == 0
+    assert not (tmp_path / "bare" / "figures").exists()
+
+
+def test_run_protocol_all_runs_each_protocol_and_compares(tmp_path, capsys):
+    out = tmp_path / "all"
+    assert main(["run", str(BASELINE), "--protocol", "all", "--runs", "40", "--workers", "1", "--no-progress",
+                 "--no-figures", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    for protocol in ("alternating_offers", "equilibrium", "nash"):
+        saved = basesim.load_results(out / protocol)
+        assert saved.provenance["protocol"] == protocol and saved.runs == 40
+    assert (out / "compare-results.png").read_bytes()[:8] == PNG
+    csv = pd.read_csv(out / "comparison.csv")
+    assert list(dict.fromkeys(csv["variant"])) == ["alternating offers", "equilibrium", "nash"]
+    assert "the protocols compared" in printed
