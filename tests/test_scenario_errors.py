@@ -46,6 +46,8 @@ SINGLE = [
     ("a quoted number", [(r"^  russia:", r"belief_noise: [0-9.]+", "belief_noise: '0.1'")],
      "actors.russia.belief_noise: must be a number or a distribution, got '0.1' "
      "(text, because it is quoted; write numbers without quotes)"),
+    ("an exponent YAML reads as text", [(r"^monte_carlo:", r"runs: \d+", "runs: 1e4")],
+     "monte_carlo.runs: must be a whole number, got '1e4' (YAML reads 1e4 as text; write 10000 or 1.0e+4)"),
     ("text for a whole number", [(r"^protocol:", r"rounds: \d+", "rounds: twelve")],
      "protocol.rounds: must be a whole number, got 'twelve'"),
     ("a fraction for a whole number", [(r"^protocol:", r"rounds: \d+", "rounds: 12.5")],
@@ -109,6 +111,9 @@ SINGLE = [
     ("unknown level in an outcome", [(r"^outcomes:", r"at_least: logistics only", "at_least: logistic only")],
      "outcomes.russia_keeps_tartus.at_least: 'logistic only' is not a level of this issue (did you mean "
      f"'logistics only'?); expected one of {LEVELS}"),
+    ("a value between levels", [(r"^outcomes:", r"at_least: logistics only", "at_least: 0.5")],
+     "outcomes.russia_keeps_tartus.at_least: 0.5 is not the value of a level of this issue (nearest: 0.333333 "
+     "('logistics only') or 0.666667 ('reduced lease')); give a level label or one of 0, 0.333333, 0.666667, 1"),
     ("unknown issue in an outcome", [(r"^outcomes:", r"issue: tartus", "issue: tartous")],
      f"outcomes.russia_keeps_tartus.issue: unknown issue 'tartous' (did you mean 'tartus'?); expected one of {ISSUES}"),
     ("unknown event target", [(r"^  sanctions_relief:", r"outside_option:", "outside_opton:")],

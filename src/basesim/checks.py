@@ -30,13 +30,27 @@ def _unknown(kind: str, name: str, choices: list[str]) -> str:
     return f"unknown {kind} {name!r}{did_you_mean(name, choices)}; expected one of {', '.join(choices)}"
 
 
+def _some(items: list[str], *, at_most: int = 10) -> str:
+    """``a, b, c`` or, for a long list, ``a, b, c, ..., y, z (N in all)``."""
+    if len(items) <= at_most:
+        return ", ".join(items)
+    return ", ".join(items[:3]) + ", ..., " + ", ".join(items[-2:]) + f" ({len(items)} in all)"
+
+
 def _check_level(issue: Issue, ref: str | float) -> str | None:
     if issue.level_index(ref) is not None:
         return None
     if isinstance(ref, str):
-        return f"{ref!r} is not a level of this issue{did_you_mean(ref, issue.labels)}; expected one of {', '.join(issue.labels)}"
-    values = ", ".join(f"{v:g}" for v in issue.values)
-    return f"{ref} is not the value of a level of this issue; expected one of {values} or a level label"
+        return f"{ref!r} is not a level of this issue{did_you_mean(ref, issue.labels)}; expected one of {_some(issue.labels)}"
+    values, labels = issue.values, issue.labels
+    below = [i for i in range(len(values)) if values[i] < ref]
+    above = [i for i in range(len(values)) if values[i] > ref]
+    nearest = [i for i in (below[-1:] + above[:1])]
+    near = " or ".join(f"{values[i]:g} ({labels[i]!r})" for i in nearest)
+    return (
+        f"{ref:g} is not the value of a level of this issue (nearest: {near}); "
+        f"give a level label or one of {_some([f'{v:g}' for v in values])}"
+    )
 
 
 def _check_outcome_map(scenario: Scenario, levels: dict, path: str, *, complete: bool) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -480,7 +481,7 @@ def _union_message(kind: str, message: str, value: Any) -> str:
         return f"unknown distribution {show_value(tag)}{did_you_mean(str(tag), DISTRIBUTIONS)}; expected one of {_DIST_NAMES}"
     text = f"{message}, got {show_value(value)}"
     if isinstance(value, str) and _is_number(value):
-        return f"{text} (text, because it is quoted; write numbers without quotes)"
+        return f"{text} ({_number_as_text(value)})"
     return text + (f" ({_UNION_HINTS[kind]})" if kind in _UNION_HINTS else "")
 
 
@@ -490,6 +491,16 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def _number_as_text(text: str) -> str:
+    """Why YAML read a number as text: quotes, or an exponent YAML 1.1 does not know (``1e3``, ``2.5e4``)."""
+    match = re.fullmatch(r"\s*([-+]?(?:\d+\.?\d*|\.\d+))[eE]([-+]?)(\d+)\s*", text)
+    if match:
+        mantissa, sign, exponent = match.groups()
+        mantissa = mantissa if "." in mantissa else mantissa + ".0"
+        return f"YAML reads {text.strip()} as text; write {float(text):g} or {mantissa}e{sign or '+'}{exponent}"
+    return "text, because it is quoted; write numbers without quotes"
 
 
 def _message(error: dict, value: Any) -> str:
@@ -516,7 +527,7 @@ def _message(error: dict, value: Any) -> str:
     if kind in _MESSAGES:
         text = f"{_MESSAGES[kind]}, got {show_value(value)}"
         if kind.startswith(("int", "float")) and isinstance(value, str) and _is_number(value):
-            text += " (text, because it is quoted; write numbers without quotes)"
+            text += f" ({_number_as_text(value)})"
         return text
     message = str(error["msg"])
     return f"{message[0].lower()}{message[1:]}, got {show_value(value)}"
