@@ -7,7 +7,6 @@ tables; ``schema`` writes the JSON Schema that editors use for completion.
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import os
