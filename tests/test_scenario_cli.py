@@ -131,7 +131,7 @@ def plain(data):
 
 @pytest.fixture(scope="module")
 def schema():
-    from basesim.commands.scenario import scenario_json_schema
+    from basesim.json_schema import scenario_json_schema
 
     return scenario_json_schema()
 
