@@ -175,6 +175,19 @@ def test_comparison_table_stacks_variants(table, scenario):
 # --- colours -------------------------------------------------------------------------------
 
 
+def test_text_colour_is_readable_on_white():
+    def luminance(hex_color):
+        c = np.asarray(matplotlib.colors.to_rgb(hex_color))
+        linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(linear @ [0.2126, 0.7152, 0.0722])
+
+    assert plots.text_color("#c1121f") == "#c1121f"
+    for color in ("#e9c46a", "#F0E442", "#ffffff", "#2a9d8f"):
+        assert luminance(plots.text_color(color)) <= 0.25
+    ratio = lambda c: (1.05) / (luminance(c) + 0.05)  # WCAG contrast against white
+    assert ratio(plots.text_color("#e9c46a")) >= 3.4
+
+
 def test_actor_colours_from_scenario_else_fixed_palette(scenario):
     colors = plots.actor_colors(scenario)
     assert colors == {"syria": "#2a9d8f", "russia": "#c1121f", "turkey": "#e9c46a"}
@@ -255,7 +268,9 @@ def test_plot_utilities(real):
     ax = plots.plot_utilities(real, ax=_axes())
     labels = ax.get_yticklabels()
     assert [t.get_text() for t in labels] == ["Syria (al-Sharaa government)", "Russia", "Turkey\n(influencer)"]
-    assert [matplotlib.colors.to_hex(t.get_color()) for t in labels] == ["#2a9d8f", "#c1121f", "#e9c46a"]
+    shown = [matplotlib.colors.to_hex(t.get_color()) for t in labels]
+    assert shown == [plots.text_color(c) for c in ("#2a9d8f", "#c1121f", "#e9c46a")]
+    assert shown[1] == "#c1121f"  # dark colours are kept as they are
     assert _by_gid(ax, "utility-russia")
     with pytest.raises(UsageError, match="per-run table"):
         plots.plot_utilities(real.summary, ax=_axes())

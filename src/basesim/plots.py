@@ -42,6 +42,7 @@ __all__ = [
     "FORMATS",
     "Negotiation",
     "actor_colors",
+    "text_color",
     "plot_results",
     "plot_outcomes",
     "plot_issue_levels",
@@ -97,6 +98,24 @@ def actor_colors(scenario: Scenario) -> dict[str, str]:
     return colors
 
 
+def text_color(color: str) -> str:
+    """An actor's colour made dark enough to read as text on white (light colours darkened).
+
+    Relative luminance as in WCAG 2.1 (sRGB); colours above 0.25 (contrast
+    below about 3.5:1 on white) are mixed with black until they reach it, so
+    yellow reads as ochre.
+    """
+    rgb = np.asarray(matplotlib.colors.to_rgb(color))
+
+    def luminance(c: np.ndarray) -> float:
+        linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+        return float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+
+    while luminance(rgb) > 0.25:
+        rgb = rgb * 0.9
+    return matplotlib.colors.to_hex(rgb)
+
+
 # --- helpers ----------------------------------------------------------------------------
 
 
@@ -125,7 +144,7 @@ def _tidy(ax: Axes, *, grid: str = "y") -> None:
 def _color_ticks(labels: Sequence[Any], colors: Sequence[str]) -> None:
     """Actor names in their colours, bold (after :func:`_tidy`, which sets tick colours)."""
     for label, color in zip(labels, colors):
-        label.set_color(color)
+        label.set_color(text_color(color))
         label.set_fontweight("bold")
 
 
@@ -466,13 +485,13 @@ def plot_utility_plane(plane: pd.DataFrame, *, scenario: Scenario, trace: pd.Dat
     ax.axvline(r1, color=colors[first], linestyle="--", linewidth=1.2, gid=f"reservation-{first}")
     ax.axhline(r2, color=colors[second], linestyle="--", linewidth=1.2, gid=f"reservation-{second}")
     ax.annotate(f"{scenario.display(first)}'s\nreservation", (r1, 1.0), xycoords=("data", "axes fraction"),
-                xytext=(3, -3), textcoords="offset points", fontsize=7.5, color=colors[first], va="top")
+                xytext=(3, -3), textcoords="offset points", fontsize=7.5, color=text_color(colors[first]), va="top")
     ax.annotate(f"{scenario.display(second)}'s reservation", (1.0, r2), xycoords=("axes fraction", "data"),
-                xytext=(-3, 3), textcoords="offset points", fontsize=7.5, color=colors[second], ha="right")
+                xytext=(-3, 3), textcoords="offset points", fontsize=7.5, color=text_color(colors[second]), ha="right")
     if trace is not None:
         _draw_dance(ax, trace, scenario, first, second, colors)
-    ax.set_xlabel(f"utility to {scenario.display(first)}", color=colors[first], fontweight="bold")
-    ax.set_ylabel(f"utility to {scenario.display(second)}", color=colors[second], fontweight="bold")
+    ax.set_xlabel(f"utility to {scenario.display(first)}", color=text_color(colors[first]), fontweight="bold")
+    ax.set_ylabel(f"utility to {scenario.display(second)}", color=text_color(colors[second]), fontweight="bold")
     low = min(-0.02, float(np.nanmin(np.concatenate([u1, u2, [r1, r2]]))) - 0.03)
     high = max(1.02, float(np.nanmax(np.concatenate([u1, u2]))) + 0.03)
     ax.set_xlim(low, high)
@@ -563,8 +582,8 @@ def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None =
                 ax.axvline(xi, color=MUTED, linestyle=":", linewidth=1)
                 names = [scenario.events[e].label or e if e in scenario.events else e
                          for e in (s.strip() for s in events.split(",")) if e]
-                ax.annotate(", ".join(names), (xi, 1.0), xycoords=("data", "axes fraction"), rotation=90,
-                            xytext=(3, -3), textcoords="offset points", fontsize=7, color=MUTED, va="top")
+                ax.annotate(", ".join(names), (xi, 0.0), xycoords=("data", "axes fraction"), rotation=90,
+                            xytext=(3, 3), textcoords="offset points", fontsize=7, color=MUTED, va="bottom")
     if "status" in trace and len(trace):
         status = str(trace["status"].iloc[-1])
         if status in RESULT_COLORS:
@@ -617,7 +636,7 @@ def plot_settlement(trace: pd.DataFrame, *, scenario: Scenario, title: str | Non
                         textcoords="offset points", ha="center", va="bottom", fontsize=7.5, color=INK)
         if not np.isnan(value):
             ax.annotate(f"{value:.2f}", (value, yi), xytext=(4, 0), textcoords="offset points", va="center",
-                        fontsize=9, fontweight="bold", color=colors[p])
+                        fontsize=9, fontweight="bold", color=text_color(colors[p]))
     ax.set_yticks(y, [scenario.display(p) for p in principals])
     ax.set_ylim(len(principals) - 0.4, -0.7)  # first principal on top, room for the labels
     ax.set_xlim(min(0.0, np.nanmin(worth + [0.0])) - 0.02, 1.08)
