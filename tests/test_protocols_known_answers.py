@@ -14,21 +14,14 @@
   targets fall as ``1 - (t/T)^(1/beta)`` and they meet once that is at most
   one half.
 
-On a grid the finite-horizon equilibrium is not Rubinstein's split exactly.
-The responder must get at least its continuation value, so the proposer
-rounds the responder's share up to the grid: with grid step s the stationary
-shares satisfy ``x = 1 - d2 y - e1``, ``y = 1 - d1 x - e2`` with rounding
-losses ``e1, e2`` in ``[0, s]``, hence
-
-    x - (1 - d2) / (1 - d1 d2) = (d2 e2 - e1) / (1 - d1 d2)
-    in [-s / (1 - d1 d2), d2 s / (1 - d1 d2)].
-
-The band is many grid steps wide for patient players (5 steps at
-d1 = d2 = 0.9, 50 at 0.99), and which end a long horizon reaches depends on
-the horizon's parity. So the brief's check "within the grid step" holds for
-impatient players only; the cases where it fails are marked xfail (strict),
-and every case is checked against the band and against the exact
-equilibrium of the discretised game computed in rational arithmetic.
+On a grid, if offers were pure outcomes, the responder's share would be
+rounded up to the grid in every round and the error would compound to a band
+of width ``s / (1 - d1 d2)`` around Rubinstein's split (5 grid steps at
+d1 = d2 = 0.9). With two principals the equilibrium protocol lets the
+proposer offer a lottery between neighbouring outcomes, so continuation
+values are those of the continuous game exactly and only the agreed outcome
+is on the grid: the share is one of the two grid points around the exact
+finite-horizon share, hence within one grid step of Rubinstein's split.
 """
 
 from __future__ import annotations
@@ -61,56 +54,25 @@ def rubinstein(d1: float, d2: float) -> float:
     return (1 - d2) / (1 - d1 * d2)
 
 
-def exact_discrete_share(d1: float, d2: float, rounds: int, steps: int = 1001) -> float:
-    """First proposer's share in the subgame-perfect equilibrium of the discretised game, exactly.
+def exact_finite_horizon_share(d1: float, d2: float, rounds: int) -> Fraction:
+    """First proposer's share in the continuous finite-horizon game, exactly.
 
-    Backward induction in rational arithmetic: the last proposer takes all;
-    earlier, the proposer gives the responder the smallest grid share worth
-    at least its discounted share as next proposer.
+    The last proposer takes all; earlier, the proposer gives the responder its
+    discounted share as next proposer (Stahl 1972), in rational arithmetic.
     """
-    step = Fraction(1, steps - 1)
     discount = (Fraction(str(d1)), Fraction(str(d2)))  # discount[0]: a, who proposes in even rounds
     proposer_share = Fraction(1)
     for t in range(rounds - 2, -1, -1):
         responder = (t + 1) % 2
-        owed = discount[responder] * proposer_share
-        proposer_share = 1 - math.ceil(owed / step) * step
-    return float(proposer_share)
+        proposer_share = 1 - discount[responder] * proposer_share
+    return proposer_share
 
 
 # (d1, d2, rounds): both parities of a long horizon
 PAIRS = [(0.5, 0.5), (0.8, 0.6), (0.3, 0.7), (0.6, 0.8), (0.7, 0.7), (0.9, 0.9), (0.95, 0.9)]
 CASES = [(d1, d2, rounds) for d1, d2 in PAIRS for rounds in (400, 401)] + [(0.99, 0.99, 3000), (0.99, 0.99, 3001)]
 
-#: cases where the discretised equilibrium is more than one grid step from Rubinstein's split
-OFF_BY_MORE_THAN_A_STEP = {
-    (0.6, 0.8, 400),
-    (0.7, 0.7, 400),
-    (0.9, 0.9, 400),
-    (0.9, 0.9, 401),
-    (0.95, 0.9, 400),
-    (0.95, 0.9, 401),
-    (0.99, 0.99, 3000),
-    (0.99, 0.99, 3001),
-}
-
-
-@pytest.mark.parametrize(
-    ("d1", "d2", "rounds"),
-    [
-        pytest.param(
-            *case,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="grid rounding: the discretised equilibrium lies in a band of width "
-                "s/(1 - d1 d2) around Rubinstein's split (see the module docstring)",
-            ),
-        )
-        if case in OFF_BY_MORE_THAN_A_STEP
-        else case
-        for case in CASES
-    ],
-)
+@pytest.mark.parametrize(("d1", "d2", "rounds"), CASES)
 def test_rubinstein_split_within_one_grid_step(d1, d2, rounds):
     """The brief's check, as stated: agreement in round 0, share within one grid step."""
     row = play_split(split_the_pie(protocol="equilibrium", patience=(d1, d2), rounds=rounds))
@@ -119,23 +81,13 @@ def test_rubinstein_split_within_one_grid_step(d1, d2, rounds):
 
 
 @pytest.mark.parametrize(("d1", "d2", "rounds"), CASES)
-def test_rubinstein_split_within_the_discretisation_band(d1, d2, rounds):
+def test_share_is_a_grid_neighbour_of_the_exact_finite_horizon_share(d1, d2, rounds):
     row = play_split(split_the_pie(protocol="equilibrium", patience=(d1, d2), rounds=rounds))
-    assert row["result"] == "agreement"
-    assert row["round"] == 0
-    assert row["proposer"] == "a"
-    error = share(row) - rubinstein(d1, d2)
-    width = STEP / (1 - d1 * d2)
-    assert -width - 1e-9 <= error <= d2 * width + 1e-9
+    exact = exact_finite_horizon_share(d1, d2, rounds)
+    level = int(row["share_level"])
+    assert math.floor(exact * 1000) <= level <= math.ceil(exact * 1000)
     assert row["utility_a"] == pytest.approx(share(row), abs=1e-12)
     assert row["utility_b"] == pytest.approx(1 - share(row), abs=1e-12)
-
-
-@pytest.mark.parametrize(("d1", "d2", "rounds"), CASES)
-def test_equilibrium_equals_the_exact_discretised_game(d1, d2, rounds):
-    """Within one grid step: floating point may break an exact tie on the grid the other way."""
-    row = play_split(split_the_pie(protocol="equilibrium", patience=(d1, d2), rounds=rounds))
-    assert abs(share(row) - exact_discrete_share(d1, d2, rounds)) <= STEP + 1e-12
 
 
 def test_rubinstein_band_shrinks_with_the_grid():
@@ -145,7 +97,7 @@ def test_rubinstein_band_shrinks_with_the_grid():
         row = play_split(split_the_pie(protocol="equilibrium", steps=steps, patience=(0.9, 0.9), rounds=400))
         errors.append(abs(int(row["share_level"]) / (steps - 1) - rubinstein(0.9, 0.9)))
     assert errors[0] > errors[1] > errors[2]
-    assert errors[2] <= (1 / 1000) / (1 - 0.81)
+    assert errors[2] <= 1 / 1000
 
 
 def test_breakdown_risk_acts_as_a_discount_factor():
@@ -154,9 +106,7 @@ def test_breakdown_risk_acts_as_a_discount_factor():
     scenario = with_overrides(split_the_pie(protocol="equilibrium", rounds=400), {"protocol.breakdown_risk": h})
     row = play_split(scenario)
     assert row["result"] == "agreement" and row["round"] == 0
-    width = STEP / (1 - (1 - h) ** 2)
-    error = share(row) - 1 / (2 - h)
-    assert -width - 1e-9 <= error <= (1 - h) * width + 1e-9
+    assert abs(share(row) - 1 / (2 - h)) <= STEP + 1e-12
 
 
 @pytest.mark.parametrize(("disagreement", "expected"), [((0.0, 0.0), 1.0), ((0.2, 0.3), 0.7), ((0.0, 0.45), 0.55)])
@@ -173,12 +123,11 @@ def test_second_proposer_moves_first_when_named():
     assert row["proposer"] == "b"
     # b's share is Rubinstein's with the roles swapped
     b_share = 1 - share(row)
-    width = STEP / (1 - 0.48)
-    assert -width - 1e-9 <= b_share - rubinstein(0.6, 0.8) <= 0.8 * width + 1e-9
+    assert abs(b_share - rubinstein(0.6, 0.8)) <= STEP + 1e-12
 
 
 def test_equilibrium_reference_matches_on_a_pie():
-    """The per-world reference solves the same discretised game (a coarser grid keeps it fast)."""
+    """The per-world reference solves the same game (a coarser grid keeps it fast)."""
     scenario = split_the_pie(protocol="equilibrium", steps=101, patience=(0.9, 0.8), rounds=40)
     draws = sample(scenario, 1, np.random.default_rng(0))
     row = play(draws).iloc[0]
@@ -186,7 +135,7 @@ def test_equilibrium_reference_matches_on_a_pie():
     assert ref["share_level"] == row["share_level"]
     assert ref["round"] == row["round"] == 0
     assert ref["utility_a"] == row["utility_a"]
-    assert int(row["share_level"]) / 100 == pytest.approx(exact_discrete_share(0.9, 0.8, 40, steps=101), abs=0.01 + 1e-9)
+    assert abs(int(row["share_level"]) / 100 - float(exact_finite_horizon_share(0.9, 0.8, 40))) <= 0.01 + 1e-12
 
 
 # --- Nash bargaining ---------------------------------------------------------------

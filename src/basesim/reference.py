@@ -46,7 +46,11 @@ for the bargaining solution):
   responder accepts an outcome worth at least ``max(r_a, c_a)``; the
   proposer picks among the accepted outcomes its best, ties broken by the
   responders' sum, then by the lowest index, and offers it if worth at least
-  ``max(r_p, c_p)``; otherwise it delays and ``V(t) = c(t)``;
+  ``max(r_p, c_p)``; otherwise it delays and ``V(t) = c(t)``. With two
+  principals it may instead offer a lottery between the two neighbouring
+  Pareto outcomes (of those both weakly prefer to no deal) around the
+  responder's threshold, giving the responder exactly the threshold; the
+  lottery is drawn with the round's breakdown draw;
 - ``nash``: the outcome maximising ``sum_a power_a log(U_a - r_a)`` among
   those with every gain positive, agreed at round 0; with no such outcome an
   impasse at the last round.
@@ -285,8 +289,10 @@ class Table(mesa.Model):
             self.finish("breakdown", t)
 
     def equilibrium_round(self, t: int) -> None:
-        offer, agreed = self.plan[t]
+        high, low, chance, agreed = self.plan[t]
         if agreed:
+            # the lottery is drawn with the round's breakdown draw, unused when talks end in agreement
+            offer = high if float(self.draws.breakdown_u[self.world, t]) < chance else low
             self.finish("agreement", t, offer, self.proposer(t))
         elif self.breaks_down(t):
             self.finish("breakdown", t)
@@ -367,34 +373,86 @@ class Table(mesa.Model):
 
     # --- equilibrium ---
 
-    def solve_equilibrium(self) -> list[tuple[tuple[int, ...], bool]]:
-        """Round t -> (offer, agreed) of the subgame-perfect plan, by backward induction."""
+    def solve_equilibrium(self) -> list[tuple[tuple[int, ...], tuple[int, ...], float, bool]]:
+        """Round t -> (high, low, chance of high, agreed) of the subgame-perfect plan.
+
+        Backward induction. With two principals the proposer may offer a
+        lottery between neighbouring Pareto outcomes that gives the responder
+        exactly its threshold; otherwise offers are pure outcomes.
+        """
         negotiators = self.negotiators
         h = self.breakdown_risk
         reservation = [n.reservation_utility for n in negotiators]
         value = list(reservation)
         plan: list[Any] = [None] * self.rounds
+        frontier = self.pareto_frontier() if len(negotiators) == 2 else None
         for t in range(self.rounds - 1, -1, -1):
             proposer = self.proposer(t)
             continuation = [n.patience * ((1.0 - h) * value[n.slot] + h * reservation[n.slot]) for n in negotiators]
             threshold = [max(reservation[s], continuation[s]) for s in range(len(negotiators))]
-            others = [n for n in negotiators if n is not proposer]
-            offer, own_best, responders_best = None, NEG_INF, NEG_INF
-            for levels in self.outcomes:
-                if not all(q.utility[levels] >= threshold[q.slot] for q in others):
-                    continue
-                own = proposer.utility[levels]
-                responders = 0.0
-                for q in others:
-                    responders = responders + q.utility[levels]
-                if offer is None or own > own_best or (own == own_best and responders > responders_best):
-                    offer, own_best, responders_best = levels, own, responders
-            agreed = offer is not None and own_best >= threshold[proposer.slot]
-            if offer is None:
-                offer = self.outcomes[0]
-            plan[t] = (offer, agreed)
-            value = [n.utility[offer] for n in negotiators] if agreed else continuation
+            if frontier is not None:
+                plan[t], agreed_value = self.lottery_offer(frontier, proposer, threshold)
+            else:
+                plan[t], agreed_value = self.pure_offer(proposer, threshold)
+            value = agreed_value if plan[t][3] else continuation
         return plan
+
+    def pure_offer(self, proposer: Negotiator, threshold: list[float]):
+        others = [n for n in self.negotiators if n is not proposer]
+        offer, own_best, responders_best = None, NEG_INF, NEG_INF
+        for levels in self.outcomes:
+            if not all(q.utility[levels] >= threshold[q.slot] for q in others):
+                continue
+            own = proposer.utility[levels]
+            responders = 0.0
+            for q in others:
+                responders = responders + q.utility[levels]
+            if offer is None or own > own_best or (own == own_best and responders > responders_best):
+                offer, own_best, responders_best = levels, own, responders
+        agreed = offer is not None and own_best >= threshold[proposer.slot]
+        if offer is None:
+            offer = self.outcomes[0]
+        return (offer, offer, 1.0, agreed), [n.utility[offer] for n in self.negotiators]
+
+    def pareto_frontier(self) -> list[tuple[int, ...]]:
+        """Outcomes both principals weakly prefer to no deal that nothing such dominates.
+
+        Of outcomes with equal utilities only the first (lowest index) counts.
+        """
+        first, second = self.negotiators
+        points = [
+            (levels, first.utility[levels], second.utility[levels])
+            for levels in self.outcomes
+            if first.utility[levels] >= first.reservation_utility and second.utility[levels] >= second.reservation_utility
+        ]
+        frontier, seen = [], set()
+        for levels, a, b in points:
+            dominated = any((x >= a and y >= b) and (x > a or y > b) for _, x, y in points)
+            if not dominated and (a, b) not in seen:
+                seen.add((a, b))
+                frontier.append(levels)
+        return frontier
+
+    def lottery_offer(self, frontier, proposer: Negotiator, threshold: list[float]):
+        responder = next(n for n in self.negotiators if n is not proposer)
+        need = threshold[responder.slot]
+        enough = [o for o in frontier if responder.utility[o] >= need]
+        short = [o for o in frontier if responder.utility[o] < need]
+        if not enough:
+            return (self.outcomes[0], self.outcomes[0], 1.0, False), None
+        high = min(enough, key=lambda o: responder.utility[o])
+        if short:
+            low = max(short, key=lambda o: responder.utility[o])
+            chance = (need - responder.utility[low]) / (responder.utility[high] - responder.utility[low])
+            chance = min(max(chance, 0.0), 1.0)
+        else:
+            low, chance = high, 1.0
+        mine = chance * proposer.utility[high] + (1.0 - chance) * proposer.utility[low]
+        theirs = chance * responder.utility[high] + (1.0 - chance) * responder.utility[low]
+        agreed = mine >= threshold[proposer.slot]
+        value = [0.0, 0.0]
+        value[proposer.slot], value[responder.slot] = mine, theirs
+        return (high, low, chance, agreed), value
 
     # --- the table row ---
 

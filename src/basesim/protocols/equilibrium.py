@@ -15,8 +15,18 @@ breakdown risk ``h`` and reservation utility ``r_a``:
   Pareto-optimal), if it is worth at least ``max(r_p, c_p(t))``; otherwise it
   delays and ``V(t) = c(t)``.
 
-With one issue split between two principals, linear utilities and a long
-horizon, the first proposer's share tends to ``(1 - d_2) / (1 - d_1 d_2)``.
+With two principals the proposer may also offer a lottery between two
+neighbouring outcomes of the Pareto frontier (public randomisation, the
+usual convexification of a discrete bargaining set; Binmore, Rubinstein and
+Wolinsky 1986, doi:10.2307/2555382): it gives the responder exactly its
+continuation value, so grid rounding does not compound over the rounds, and
+on one finely divided issue the first proposer's share is within one grid
+step of Rubinstein's ``(1 - d_2) / (1 - d_1 d_2)``. The lottery is drawn
+with the world's breakdown draw of the agreement round (unused in a round
+that ends in agreement). Both outcomes of a lottery are Pareto-optimal and
+worth at least the reservation utility to each principal. With three or
+more principals offers are pure outcomes (:func:`solve_backward`).
+
 Events do not apply: the game is solved at the parameters of round 0.
 """
 
@@ -74,26 +84,132 @@ def solve_backward(
     return offers, accepted, value
 
 
+def pareto_frontier(utility: np.ndarray, reservation: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The Pareto frontier of the outcomes both principals prefer to no deal.
+
+    ``utility`` (n, 2, K), ``reservation`` (n, 2). Returns ``outcome`` (n, F)
+    indices, ``points`` (n, F, 2) utilities and ``size`` (n,) frontier sizes;
+    each row is ordered by falling utility of principal 1 (so rising utility
+    of principal 0) and padded past ``size``. Among outcomes with equal
+    utilities the lowest index represents them.
+    """
+    n, _, k = utility.shape
+    acceptable = (utility >= reservation[:, :, None]).all(axis=1)
+    first = np.where(acceptable, utility[:, 0], -np.inf)
+    second = utility[:, 1]
+    index = np.broadcast_to(-np.arange(k), (n, k))
+    # falling second; ties: falling first, then the lowest outcome index
+    order = np.lexsort((index, first, second), axis=-1)[:, ::-1]
+    ordered_first = np.take_along_axis(first, order, axis=1)
+    best_before = np.maximum.accumulate(ordered_first, axis=1)
+    best_before = np.concatenate([np.full((n, 1), -np.inf), best_before[:, :-1]], axis=1)
+    on_frontier = ordered_first > best_before
+    size = on_frontier.sum(axis=1)
+    width = max(int(size.max(initial=0)), 1)
+    rank = np.cumsum(on_frontier, axis=1) - 1
+    outcome = np.zeros((n, width), dtype=np.int64)
+    rows, cols = np.nonzero(on_frontier)
+    outcome[rows, rank[rows, cols]] = order[rows, cols]
+    points = np.take_along_axis(utility, outcome[:, None, :], axis=2).transpose(0, 2, 1)
+    return outcome, points, size
+
+
+def solve_backward_lotteries(
+    utility: np.ndarray,
+    reservation: np.ndarray,
+    patience: np.ndarray,
+    breakdown_risk: np.ndarray,
+    proposers: list[int],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Equilibrium offers of two principals who may offer neighbouring lotteries.
+
+    Shapes as in :func:`solve_backward` with P = 2. Returns ``high``, ``low``
+    (n, T) the two outcomes of each round's offer (equal for a pure offer),
+    ``chance`` (n, T) the probability of ``high`` (the outcome better for the
+    responder), ``accepted`` (n, T) and ``value`` (n, 2) at round 0.
+    """
+    n = utility.shape[0]
+    rounds = len(proposers)
+    rows = np.arange(n)
+    outcome, points, size = pareto_frontier(utility, reservation)
+    width = outcome.shape[1]
+    valid = np.arange(width)[None, :] < size[:, None]
+    value = reservation.copy()
+    high = np.zeros((n, rounds), dtype=np.int64)
+    low = np.zeros((n, rounds), dtype=np.int64)
+    chance = np.ones((n, rounds))
+    accepted = np.zeros((n, rounds), dtype=bool)
+    risk = breakdown_risk[:, None]
+    for t in range(rounds - 1, -1, -1):
+        p = proposers[t]
+        q = 1 - p
+        continuation = patience * ((1.0 - risk) * value + risk * reservation)
+        threshold = np.maximum(reservation, continuation)
+        mine, theirs = points[:, :, p], points[:, :, q]
+        need = threshold[:, q, None]
+        # the frontier is ordered by rising utility of principal 0: order it by falling utility of q
+        if q == 1:
+            enough = valid & (theirs >= need)
+            count = enough.sum(axis=1)  # the first `count` points give q enough
+            above = count - 1
+        else:
+            enough = valid & (theirs >= need)
+            count = enough.sum(axis=1)  # the last `count` valid points give q enough
+            above = size - count
+        feasible = count > 0
+        below = above + (1 if q == 1 else -1)
+        has_below = feasible & (below >= 0) & (below < size)
+        above = np.clip(above, 0, width - 1)
+        below = np.where(has_below, np.clip(below, 0, width - 1), above)
+        q_above, q_below = theirs[rows, above], theirs[rows, below]
+        gap = q_above - q_below
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(has_below & (gap > 0), (need[:, 0] - q_below) / gap, 1.0)
+        share = np.clip(share, 0.0, 1.0)
+        best = share * mine[rows, above] + (1.0 - share) * mine[rows, below]
+        their_value = share * q_above + (1.0 - share) * q_below
+        agree = feasible & (best >= threshold[:, p])
+        high[:, t] = outcome[rows, above]
+        low[:, t] = outcome[rows, below]
+        chance[:, t] = share
+        accepted[:, t] = agree
+        agreed = np.empty_like(value)
+        agreed[:, p] = best
+        agreed[:, q] = their_value
+        value = np.where(agree[:, None], agreed, continuation)
+    return high, low, chance, accepted, value
+
+
 class Equilibrium(Protocol):
     name = "equilibrium"
 
     def start(self, model: "NegotiationModel") -> None:
         state = model.state
         proposers = [model.proposer(t).slot for t in range(model.rounds)]
-        offers, accepted, _ = solve_backward(
+        arguments = (
             state.utility,
             state.reservation,
             state.params["patience"][:, state.principals],
             state.params["breakdown_risk"],
             proposers,
         )
-        state.params["plan_offer"] = offers
+        if len(state.principals) == 2:
+            high, low, chance, accepted, _ = solve_backward_lotteries(*arguments)
+        else:
+            high, accepted, _ = solve_backward(*arguments)
+            low, chance = high, np.ones(high.shape)
+        state.params["plan_offer"] = high
+        state.params["plan_alternative"] = low
+        state.params["plan_chance"] = chance
         state.params["plan_accepted"] = accepted
 
     def step(self, model: "NegotiationModel") -> None:
         t = model.round
         state = model.state
-        offer = state.params["plan_offer"][:, t]
+        draw = state.params["breakdown_u"][:, t]
+        offer = np.where(
+            draw < state.params["plan_chance"][:, t], state.params["plan_offer"][:, t], state.params["plan_alternative"][:, t]
+        )
         accepted = state.params["plan_accepted"][:, t]
         breakdown = ~accepted & (state.params["breakdown_u"][:, t] < state.params["breakdown_risk"])
         proposer = model.proposer(t)
