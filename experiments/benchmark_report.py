@@ -1,0 +1,255 @@
+"""The benchmark's results as Markdown (experiments/benchmark_results.md).
+
+:func:`render` takes the results dictionary that experiments/benchmark.py
+writes as JSON and returns the page: the headline against issue 7's targets,
+then one table per section. It reads no files and measures nothing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+__all__ = ["render", "exponent", "headline"]
+
+#: Issue 7's targets.
+TARGET_RATE = 100_000
+TARGET_MEMORY_MB = 1024
+TARGET_RATIO = 200
+
+
+def exponent(x: list[float], y: list[float]) -> float:
+    """Least-squares slope of log y against log x (cost ~ x ** slope); NaN with fewer than 2 points."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = (x > 0) & (y > 0) & np.isfinite(x) & np.isfinite(y)
+    if keep.sum() < 2 or np.ptp(np.log(x[keep])) == 0:
+        return math.nan
+    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def _fmt(value: Any, digits: int = 0) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return lines + [""]
+
+
+def _load(row: dict[str, Any]) -> str:
+    return f"{_fmt(row.get('load_before'), 1)} → {_fmt(row.get('load_after'), 1)}"
+
+
+def _scaling_x(row: dict[str, Any]) -> float:
+    axis = row["axis"]
+    if axis in ("issues", "levels"):
+        return row["outcomes"]
+    if axis.startswith("rounds"):
+        return row["rounds"]
+    return row[axis]
+
+
+def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """The figures issue 7 sets targets for: name, measured, target, met (bool or None), note."""
+    out = []
+    rows = [r for r in results.get("throughput", []) if r["protocol"] == "alternating_offers"]
+    if rows:
+        top = max(rows, key=lambda r: (r["runs"], r["workers"]))
+        out.append({"figure": f"alternating offers, {top['runs']:,} runs, {top['workers']} workers: replications/s",
+                    "measured": f"{top['replications_per_s']:,.0f}", "target": f"≥ {TARGET_RATE:,}",
+                    "met": top["replications_per_s"] >= TARGET_RATE,
+                    "note": f"{top['replications_per_cpu_s']:,.0f} per CPU-second; load {_load(top)}"})
+        out.append({"figure": "  peak memory of that run (whole process tree, PSS)",
+                    "measured": f"{top['peak_memory_mb']:,.0f} MB", "target": f"< {TARGET_MEMORY_MB:,} MB",
+                    "met": top["peak_memory_mb"] < TARGET_MEMORY_MB,
+                    "note": f"main process peak RSS {top['max_rss_main_mb']:,.0f} MB, largest worker "
+                            f"{top['max_rss_largest_worker_mb']:,.0f} MB"})
+    for row in results.get("reference", []):
+        if row["protocol"] == "alternating_offers":
+            out.append({"figure": "vectorised vs one Mesa model per replication (same draws, one core)",
+                        "measured": f"{row['ratio']:,.0f}×", "target": f"≥ {TARGET_RATIO}×",
+                        "met": row["ratio"] >= TARGET_RATIO,
+                        "note": f"{row['vectorised_per_s']:,.0f}/s vs {row['reference_per_s']:,.1f}/s; by CPU time "
+                                f"{row['ratio_cpu']:,.0f}×; {row['rows_identical']}/{row['reference_worlds']} rows "
+                                "identical"})
+    for workers in sorted({r["workers"] for r in rows}):
+        same = sorted((r for r in rows if r["workers"] == workers), key=lambda r: r["runs"])
+        slope = exponent([r["runs"] for r in same], [r["cpu_s"] for r in same])
+        wall = exponent([r["runs"] for r in same], [r["wall_s"] for r in same])
+        if not math.isnan(slope):
+            out.append({"figure": f"cost vs runs, alternating offers, {workers} worker(s): exponent",
+                        "measured": f"{slope:.2f} (wall {wall:.2f})", "target": "≈ 1 (linear)", "met": slope <= 1.1,
+                        "note": "CPU time; " + ", ".join(f"{r['runs']:,}: {r['replications_per_s']:,.0f}/s" for r in same)})
+    scaling = results.get("scaling", [])
+    for axis, what, target, limit in (("rounds_no_breakdown", "rounds (no breakdown risk)", "≈ 1 (linear)", 1.1),
+                                       ("levels", "outcome-space size (levels per issue)", "≤ n log n", 1.15),
+                                       ("issues", "outcome-space size (issues)", "≤ n log n", 1.15)):
+        for protocol in ("alternating_offers", "equilibrium"):
+            same = sorted((r for r in scaling if r["axis"] == axis and r["protocol"] == protocol),
+                          key=_scaling_x)
+            if len(same) < 2:
+                continue
+            x = [_scaling_x(r) for r in same]
+            cost = [r["us_per_replication_cpu"] for r in same]
+            slope, tail = exponent(x, cost), exponent(x[-3:], cost[-3:])
+            out.append({"figure": f"cost vs {what}, {protocol}: exponent",
+                        "measured": f"{slope:.2f} (largest 3: {tail:.2f})", "target": target,
+                        "met": tail <= limit,
+                        "note": f"CPU time per replication, {x[0]:,} → {x[-1]:,}: "
+                                f"{cost[0]:,.0f} → {cost[-1]:,.0f} µs"})
+    return out
+
+
+def render(results: dict[str, Any]) -> str:
+    meta = results.get("meta", {})
+    machine = meta.get("machine", {})
+    lines = ["# basesim benchmark: latest figures", ""]
+    if meta.get("quick"):
+        lines += ["**Quick smoke run: tiny sizes, the figures mean nothing.**", ""]
+    lines += [
+        f"Machine: {machine.get('cpus')} CPUs ({machine.get('cpu')}), {machine.get('memory_gb')} GB; "
+        f"{machine.get('platform')}; versions {machine.get('versions')}; commit {machine.get('commit')}.",
+        f"Updated {meta.get('updated')} by `{meta.get('command')}`. Generated by experiments/benchmark.py; "
+        "do not edit by hand.",
+        "",
+        "Every row gives the 1-minute load average before → after it was measured. On 2 CPUs a load above 2 "
+        "means other processes were competing for the cores: wall-clock rates are then lower than on a quiet "
+        "machine, and the rate per CPU-second is the steadier figure.",
+        "",
+    ]
+    head = headline(results)
+    if head:
+        lines += ["## Headline (issue 7 targets)", ""]
+        lines += _table(["figure", "measured", "target", "met", "note"],
+                        [[h["figure"], h["measured"], h["target"], "yes" if h["met"] else "**no**", h["note"]]
+                         for h in head])
+    lines += _throughput(results.get("throughput", []))
+    lines += _reference(results.get("reference", []))
+    lines += _scaling(results.get("scaling", []))
+    lines += _profile(results.get("profile"))
+    history = meta.get("history", [])
+    if history:
+        lines += ["## Runs that produced this file", ""]
+        lines += _table(["at", "command", "sections", "seconds"],
+                        [[h["at"], f"`{h['command']}`", ", ".join(h["sections"]), h["seconds"]] for h in history])
+    return "\n".join(lines)
+
+
+def _throughput(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["## Replications per second and peak memory", "",
+             "`basesim.run(scenario, runs=, protocol=, workers=, summary_only=)` in a fresh process per row, the "
+             "full table kept except at 10^6 runs (summary only). Wall time excludes starting Python and importing "
+             "basesim, includes starting the worker pool. Peak memory: the sampled peak of the summed PSS of the "
+             "process and its workers (shared pages counted once); max RSS: the kernel's peak resident set of the "
+             "main process and of the largest worker.", ""]
+    body = []
+    for r in sorted(rows, key=lambda r: (r["protocol"], r["runs"], r["workers"])):
+        body.append([r["protocol"], _fmt(r["runs"]), r["workers"], _fmt(r["summary_only"]),
+                     _fmt(r["replications_per_s"]), _fmt(r["replications_per_cpu_s"]), _fmt(r["wall_s"], 1),
+                     _fmt(r["peak_memory_mb"]), _fmt(r["max_rss_main_mb"]), _fmt(r["max_rss_largest_worker_mb"]),
+                     _load(r), r["measured_at"]])
+    return lines + _table(["protocol", "runs", "workers", "summary only", "replications/s", "per CPU-s",
+                           "wall s", "peak MB", "max RSS main MB", "max RSS worker MB", "load", "measured"], body)
+
+
+def _reference(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["## Vectorised batch vs one Mesa model per replication", "",
+             "The same draws (the first batch of the run's seed), one core, model only: `basesim.model.play` on "
+             "the whole batch (median of repeats) against `basesim.reference.play_one`, one `mesa.Model` per "
+             "replication with plain Python floats and loops, on its first worlds; their rows must be identical.",
+             ""]
+    body = [[r["protocol"], _fmt(r["vectorised_worlds"]), _fmt(r["vectorised_per_s"]), _fmt(r["reference_worlds"]),
+             _fmt(r["reference_per_s"], 1), f"**{_fmt(r['ratio'])}×**", f"{_fmt(r['ratio_cpu'])}×",
+             f"{r['rows_identical']}/{r['reference_worlds']}", _load(r), r["measured_at"]] for r in rows]
+    return lines + _table(["protocol", "vectorised worlds", "vectorised /s", "reference worlds", "reference /s",
+                           "ratio (wall)", "ratio (CPU)", "rows identical", "load", "measured"], body)
+
+
+AXIS_TEXT = {
+    "issues": "number of issues (the baseline's, then copies of its last; 3·6·4·4 levels = 288 outcomes at 4)",
+    "levels": "levels per issue (4 issues, every issue cut into m levels: m⁴ outcomes)",
+    "rounds": "rounds (the baseline's breakdown risk of 1–5% a round ends most talks before ~30 rounds)",
+    "rounds_no_breakdown": "rounds, with no breakdown risk (talks run until agreement or the deadline)",
+    "influencers": "influencers (copies of Turkey pulling on alternate principals)",
+    "principals": "principals (copies of Syria and Russia in turn)",
+}
+
+
+def _scaling(rows: list[dict[str, Any]]) -> list[str]:
+    if not rows:
+        return []
+    lines = ["## How cost grows", "",
+             "One worker, in-process `basesim.run(..., workers=1, summary_only=True)` (sampling, model and "
+             "counting), on variants of the baseline that change one thing (experiments/benchmark_scenarios.py; "
+             "named outcomes dropped). µs per replication, wall-clock and CPU time (single-threaded, so on a "
+             "quiet machine they agree; under load CPU time is the steadier). The exponent is the least-squares "
+             "slope of log(CPU cost) against log(size) (size = outcomes for issues and levels, rounds for the rounds axes, the "
+             "count for actors), over all points and over the largest three.", ""]
+    for axis in AXIS_TEXT:
+        same = [r for r in rows if r["axis"] == axis]
+        if not same:
+            continue
+        lines += [f"### {AXIS_TEXT[axis]}", ""]
+        body = []
+        for r in sorted(same, key=lambda r: (r["protocol"], r["value"])):
+            body.append([r["protocol"], r["value"], _fmt(r["outcomes"]), r["principals"], r["influencers"],
+                         r["rounds"], _fmt(r["batch_size"]), _fmt(r["runs"]), _fmt(r["us_per_replication"], 1),
+                         _fmt(r["us_per_replication_cpu"], 1), _fmt(r["mean_rounds_played"], 1),
+                         _fmt(r["ns_per_replication_outcome"], 1), _fmt(r["us_per_round_played"], 2), _load(r)])
+        lines += _table(["protocol", axis, "outcomes K", "principals", "influencers", "rounds", "batch", "runs",
+                         "µs/replication", "µs CPU/replication", "rounds played", "ns per outcome",
+                         "µs per round played", "load"], body)
+        fits = []
+        for protocol in sorted({r["protocol"] for r in same}):
+            series = sorted((r for r in same if r["protocol"] == protocol), key=_scaling_x)
+            x = [_scaling_x(r) for r in series]
+            cpu = [r["us_per_replication_cpu"] for r in series]
+            wall = [r["us_per_replication"] for r in series]
+            played = exponent([r["mean_rounds_played"] for r in series], cpu) if axis.startswith("rounds") else None
+            fits.append([protocol, f"{exponent(x, cpu):.2f}", f"{exponent(x[-3:], cpu[-3:]):.2f}",
+                         f"{exponent(x, wall):.2f}", "–" if played is None else f"{played:.2f}"])
+        lines += _table(["protocol", "exponent, CPU (all)", "exponent, CPU (largest 3)", "exponent, wall (all)",
+                         "CPU vs rounds played"], fits)
+    return lines
+
+
+def _profile(profile: dict[str, Any] | None) -> list[str]:
+    if not profile:
+        return []
+    stages = profile["stage_timings"]
+    lines = ["## Where the time goes (baseline, alternating offers, one core)", "",
+             f"Stage timings without a profiler, {stages['batches']} batches of {stages['batch_size']:,} worlds: "
+             f"{stages['us_per_replication']:.1f} µs per replication in all (load {_load(profile)}, "
+             f"measured {profile['measured_at']}).", ""]
+    lines += _table(["stage", "µs/replication", "share"],
+                    [[s["stage"], _fmt(s["us_per_replication"], 1), f"{100 * s['share']:.0f}%"]
+                     for s in stages["stages"]])
+    if "fixed_cost_s" in profile:
+        lines += [f"A `basesim.run(runs=1, workers=1)` call takes {1e3 * profile['fixed_cost_s']:.0f} ms whatever "
+                  "the runs (sampling's per-batch set-up, the summary table, provenance).", ""]
+    lines += [f"cProfile of `basesim.run(runs={profile['runs']:,}, workers=1, summary_only=True)`: "
+              f"{profile['profiled_total_s']:.2f} s profiled (the profiler inflates small Python calls). "
+              "Cumulative time of the main parts (parts overlap where marked 'of which'):", ""]
+    lines += _table(["part", "seconds", "share"],
+                    [[g["part"].replace("  ", "&nbsp;&nbsp;"), _fmt(g["seconds"], 3), f"{100 * g['share']:.1f}%"]
+                     for g in profile["groups"]])
+    lines += ["Functions by self time:", ""]
+    lines += _table(["function", "calls", "self s", "cumulative s", "share"],
+                    [[f"`{t['function']}`", _fmt(t["calls"]), _fmt(t["self_s"], 3), _fmt(t["cumulative_s"], 3),
+                      f"{100 * t['share']:.1f}%"] for t in profile["top_self_time"]])
+    return lines
