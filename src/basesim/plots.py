@@ -684,6 +684,11 @@ def plot_comparison(runs: Mapping[str, Results], *, scenarios: Mapping[str, Scen
         group_key = "outcome" if kind == "outcome" else "level"
         groups = list(dict.fromkeys(frame[group_key]))
         label_of = dict(zip(frame["outcome"], frame["label"])) if kind == "outcome" else {}
+        if kind == "level":
+            first = sources[variants[0]].scenario
+            no_deal = _no_deal_index(first, issue) if issue in first.no_deal else None
+            label_of = {first.issues[issue].labels[no_deal]: f"{first.issues[issue].labels[no_deal]}\n(no deal)"} \
+                if no_deal is not None else {}
         group_labels = [label_of.get(g, g) for g in groups]
         members, member_key = variants, "variant"
         member_colors = {v: VARIANT_PALETTE[k % len(VARIANT_PALETTE)] for k, v in enumerate(variants)}
