@@ -94,12 +94,14 @@ def test_error_paths_exit_2_with_one_clear_message(argv, message, saved, tmp_pat
 def test_compare_runs_each_scenario_and_draws_them_side_by_side(tmp_path, capsys):
     other = T.ROOT / "scenarios" / "turkey_presses.yaml"
     out = tmp_path / "cmp"
-    assert main(["compare", str(BASELINE), str(other), "--runs", "60", "--workers", "1", "--out", str(out)]) == 0
+    assert main(["compare", str(BASELINE), str(other), "--runs", "60", "--workers", "1", "--no-figures",
+                 "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     names = {p.name for p in out.iterdir()}
     assert {"baseline", "turkey_presses", "compare-results.png", "compare-outcomes.png", "compare-tartus.png",
             "comparison.csv"} <= names
-    assert (out / "baseline" / "figures" / "results.png").read_bytes()[:8] == PNG
+    assert (out / "compare-results.png").read_bytes()[:8] == PNG
+    assert not (out / "baseline" / "figures").exists()  # --no-figures: only the comparison is drawn
     csv = pd.read_csv(out / "comparison.csv")
     assert set(csv["variant"]) == {"baseline", "turkey_presses"}
     one = basesim.load_results(out / "baseline")

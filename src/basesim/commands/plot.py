@@ -216,6 +216,9 @@ def compare_command(
     ] = None,
     workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
     format: FormatOption = "png",
+    figures: Annotated[
+        bool, typer.Option("--figures/--no-figures", help="Also write each run's standard figures.")
+    ] = True,
 ) -> None:
     """Run several scenarios and draw them side by side (grouped bars with intervals)."""
     from basesim.runner import check_positive, check_protocol, check_seed, run as run_scenario
@@ -235,7 +238,8 @@ def compare_command(
     for name, scenario in zip(_variant_names(scenarios, files), scenarios):
         result = run_scenario(scenario, runs=runs, seed=seed, protocol=protocol, workers=workers)
         result.save(folder / name)
-        write_run_figures(result, folder / name, format=format)
+        if figures:
+            write_run_figures(result, folder / name, format=format)
         results[name] = result
     written = write_comparison(results, folder, format=format)
     console.print(comparison_table(results, title="Compared: chance (95% interval), %"))
