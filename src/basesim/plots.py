@@ -27,7 +27,9 @@ import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.colors import to_hex, to_rgb
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, MaxNLocator, PercentFormatter
 from matplotlib.transforms import offset_copy
 
@@ -105,7 +107,7 @@ def text_color(color: str) -> str:
     below about 3.5:1 on white) are mixed with black until they reach it, so
     yellow reads as ochre.
     """
-    rgb = np.asarray(matplotlib.colors.to_rgb(color))
+    rgb = np.asarray(to_rgb(color))
 
     def luminance(c: np.ndarray) -> float:
         linear = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
@@ -113,7 +115,7 @@ def text_color(color: str) -> str:
 
     while luminance(rgb) > 0.25:
         rgb = rgb * 0.9
-    return matplotlib.colors.to_hex(rgb)
+    return to_hex(rgb)
 
 
 # --- helpers ----------------------------------------------------------------------------
@@ -417,10 +419,10 @@ def plot_utilities(data: Results, *, scenario: Scenario | None = None, ax: Axes 
                 1.02)
     ax.set_xlabel("utility of the result (1 = the actor's ideal outcome)", color=INK)
     handles = [
-        matplotlib.lines.Line2D([], [], color=MUTED, linewidth=5, label="middle half of runs"),
-        matplotlib.lines.Line2D([], [], marker="o", color="white", markeredgecolor=INK, linestyle="",
+        Line2D([], [], color=MUTED, linewidth=5, label="middle half of runs"),
+        Line2D([], [], marker="o", color="white", markeredgecolor=INK, linestyle="",
                                 label="median"),
-        matplotlib.lines.Line2D([], [], marker="v", color=RESULT_COLORS["agreement"], linestyle="",
+        Line2D([], [], marker="v", color=RESULT_COLORS["agreement"], linestyle="",
                                 label="median given a deal"),
     ]
     ax.legend(handles=handles, frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14),
@@ -593,8 +595,8 @@ def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None =
                         color=RESULT_COLORS[status])
     handles, _ = ax.get_legend_handles_labels()
     handles += [
-        matplotlib.lines.Line2D([], [], marker="o", color=MUTED, linestyle="", label="worth of own offer"),
-        matplotlib.lines.Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor=MUTED,
+        Line2D([], [], marker="o", color=MUTED, linestyle="", label="worth of own offer"),
+        Line2D([], [], marker="o", markerfacecolor="white", markeredgecolor=MUTED,
                                 linestyle="", label="worth of other's offer"),
     ]
     ax.legend(handles=handles, frameon=False, fontsize=7.5, loc="upper center", bbox_to_anchor=(0.5, -0.1),
