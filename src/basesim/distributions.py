@@ -250,48 +250,35 @@ def _tag(value: Any) -> str | None:
     return None
 
 
-Distribution = Annotated[
-    Union[
-        Annotated[Uniform, Tag("uniform")],
-        Annotated[Normal, Tag("normal")],
-        Annotated[Beta, Tag("beta")],
-        Annotated[Triangular, Tag("triangular")],
-        Annotated[Integers, Tag("integers")],
-        Annotated[Choice, Tag("choice")],
-    ],
-    Discriminator(
-        _tag,
-        custom_error_type="distribution",
-        custom_error_message="must be a distribution",
-    ),
-]
-
-#: A numeric parameter: a fixed number or a distribution.
-Param = Annotated[
-    Union[
-        Annotated[float, Tag("fixed")],
-        Annotated[Uniform, Tag("uniform")],
-        Annotated[Normal, Tag("normal")],
-        Annotated[Beta, Tag("beta")],
-        Annotated[Triangular, Tag("triangular")],
-        Annotated[Integers, Tag("integers")],
-        Annotated[Choice, Tag("choice")],
-    ],
-    Discriminator(
-        _tag,
-        custom_error_type="param",
-        custom_error_message="must be a number or a distribution",
-    ),
-]
-
-#: Every distribution class by its ``dist`` tag.
-DISTRIBUTIONS: dict[str, type[_Dist]] = {
+#: The distributions a scalar parameter may take, by tag (Dirichlet is for saliences only).
+SCALAR_DISTRIBUTIONS: dict[str, type[_Dist]] = {
     "uniform": Uniform,
     "normal": Normal,
     "beta": Beta,
     "triangular": Triangular,
     "integers": Integers,
     "choice": Choice,
+}
+
+
+def tagged_union(extra: dict[str, Any], discriminator: Any, error_type: str, message: str) -> Any:
+    """A pydantic union of ``extra`` (tag -> type) and the scalar distributions,
+    chosen by ``discriminator(value) -> tag``, with one custom error message."""
+    members = [Annotated[kind, Tag(tag)] for tag, kind in {**extra, **SCALAR_DISTRIBUTIONS}.items()]
+    return Annotated[
+        Union[tuple(members)],
+        Discriminator(discriminator, custom_error_type=error_type, custom_error_message=message),
+    ]
+
+
+Distribution = tagged_union({}, _tag, "distribution", "must be a distribution")
+
+#: A numeric parameter: a fixed number or a distribution.
+Param = tagged_union({"fixed": float}, _tag, "param", "must be a number or a distribution")
+
+#: Every distribution class by its ``dist`` tag.
+DISTRIBUTIONS: dict[str, type[_Dist]] = {
+    **SCALAR_DISTRIBUTIONS,
     "dirichlet": Dirichlet,
 }
 

@@ -23,7 +23,7 @@ from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import offset_copy
 
 from basesim.errors import UsageError
-from basesim.plots import INK, MUTED, OUTCOME_COLOR
+from basesim.plots import INK, MUTED, OUTCOME_COLOR, _tidy
 
 __all__ = [
     "is_probability",
@@ -54,17 +54,6 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 
     _, new = plt.subplots(figsize=figsize, layout="constrained")
     return new
-
-
-def _tidy(ax: Axes, *, grid: str | None = "y") -> None:
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
-    for side in ("left", "bottom"):
-        ax.spines[side].set_color("#adb5bd")
-    ax.tick_params(colors=INK, labelsize=9)
-    ax.set_axisbelow(True)
-    if grid:
-        ax.grid(True, axis=grid, color="#e9ecef", linewidth=0.8)
 
 
 def _titles(ax: Axes, title: str | None, subtitle: str | None) -> None:

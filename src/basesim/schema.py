@@ -32,17 +32,12 @@ from pydantic import (
 )
 
 from basesim.distributions import (
-    Beta,
-    Choice,
     Dirichlet,
-    Integers,
-    Normal,
     Param,
-    Triangular,
-    Uniform,
     _Dist,
     _tag,
     param_support,
+    tagged_union,
 )
 
 PROTOCOLS = ("alternating_offers", "equilibrium", "nash")
@@ -122,23 +117,12 @@ def _ideal_tag(value: Any) -> str | None:
 
 
 #: An ideal point: a level label, a value in [0, 1], or a distribution over [0, 1].
-IdealPoint = Annotated[
-    Union[
-        Annotated[str, Tag("label")],
-        Annotated[float, Tag("fixed")],
-        Annotated[Uniform, Tag("uniform")],
-        Annotated[Normal, Tag("normal")],
-        Annotated[Beta, Tag("beta")],
-        Annotated[Triangular, Tag("triangular")],
-        Annotated[Integers, Tag("integers")],
-        Annotated[Choice, Tag("choice")],
-    ],
-    Discriminator(
-        _ideal_tag,
-        custom_error_type="ideal_point",
-        custom_error_message="must be a level label, a number in [0, 1] or a distribution",
-    ),
-]
+IdealPoint = tagged_union(
+    {"label": str, "fixed": float},
+    _ideal_tag,
+    "ideal_point",
+    "must be a level label, a number in [0, 1] or a distribution",
+)
 
 
 def _check_ideal(value: Any) -> Any:
