@@ -33,7 +33,7 @@ import numpy as np
 import pytest
 from model_scenarios import split_the_pie
 
-from basesim.loader import with_overrides
+from basesim.loader import scenario_from_data, with_overrides
 from basesim.model import play, trace
 from basesim.reference import play_one
 from basesim.sampling import sample
@@ -222,3 +222,41 @@ def test_alternating_offers_without_an_acceptable_offer_is_an_impasse():
     steps = trace(draws)
     assert list(steps["offered"]) == [False, True] * 3  # a (even rounds) makes no offer
     assert not steps["accepted_by_a"].dropna().any()
+
+
+def test_equilibrium_lottery_mixes_outcomes_on_the_concave_hull():
+    """Two issues, frontier (0, 1), (0.2, 0.9), (0.8, 0.1), (1, 0) in (u_a, u_b): bowed in at (0.8, 0.1).
+
+    In round 0 a must leave b what b gets by proposing next round, discounted:
+    0.5 * 1. The best lottery giving b 0.5 mixes (0.2, 0.9) and (1, 0) with
+    chance 5/9 (a gets 5/9); mixing the frontier neighbours (0.2, 0.9) and
+    (0.8, 0.1) would give a only 1/2, and (0.8, 0.1) is never agreed.
+    """
+    scenario = scenario_from_data(
+        {
+            "issues": {"x1": {"levels": ["no", "yes"]}, "x2": {"levels": ["no", "yes"]}},
+            "no_deal": {"x1": "no", "x2": "no"},
+            "actors": {
+                "a": {"role": "principal", "ideal_point": {"x1": 1.0, "x2": 1.0}, "salience": {"x1": 0.8, "x2": 0.2}},
+                "b": {
+                    "role": "principal",
+                    "ideal_point": {"x1": 0.0, "x2": 0.0},
+                    "salience": {"x1": 0.9, "x2": 0.1},
+                    "outside_option": -1.0,
+                    "patience": 0.5,
+                },
+            },
+            "protocol": {"name": "equilibrium", "rounds": 2},
+        }
+    )
+    draws = sample(scenario, 2000, np.random.default_rng(7))
+    table = play(draws)
+    assert (table["result"] == "agreement").all() and (table["round"] == 0).all()
+    agreed = list(zip(table["x1"].astype(str), table["x2"].astype(str)))
+    assert set(agreed) == {("no", "yes"), ("yes", "yes")}
+    assert agreed.count(("no", "yes")) / len(agreed) == pytest.approx(5 / 9, abs=0.05)
+    assert table["utility_a"].mean() == pytest.approx(5 / 9, abs=0.05)
+    assert table["utility_b"].mean() == pytest.approx(0.5, abs=0.05)
+    for k in range(0, 2000, 250):
+        expected = play_one(draws, k)
+        assert (expected["x1"], expected["x2"]) == agreed[k]

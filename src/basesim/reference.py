@@ -48,9 +48,10 @@ for the bargaining solution):
   responders' sum, then by the lowest index, and offers it if worth at least
   ``max(r_p, c_p)``; otherwise it delays and ``V(t) = c(t)``. With two
   principals it may instead offer a lottery between the two neighbouring
-  Pareto outcomes (of those both weakly prefer to no deal) around the
-  responder's threshold, giving the responder exactly the threshold; the
-  lottery is drawn with the round's breakdown draw;
+  outcomes around the responder's threshold on the concave hull of the
+  Pareto frontier (of the outcomes both weakly prefer to no deal), giving
+  the responder exactly the threshold; the lottery is drawn with the round's
+  breakdown draw;
 - ``nash``: the outcome maximising ``sum_a power_a log(U_a - r_a)`` among
   those with every gain positive, agreed at round 0; with no such outcome an
   impasse at the last round.
@@ -72,6 +73,10 @@ from basesim.schema import PROTOCOLS, parse_round_length
 __all__ = ["Party", "Negotiator", "Table", "play_one"]
 
 NEG_INF = float("-inf")
+
+#: A frontier point this close below the chord of its neighbours still counts as on the
+#: concave hull (collinear up to rounding), as in the batch's equilibrium.
+HULL_TOLERANCE = 1e-12
 
 
 class Party(mesa.Agent):
@@ -385,7 +390,7 @@ class Table(mesa.Model):
         reservation = [n.reservation_utility for n in negotiators]
         value = list(reservation)
         plan: list[Any] = [None] * self.rounds
-        frontier = self.pareto_frontier() if len(negotiators) == 2 else None
+        frontier = self.concave_hull(self.pareto_frontier()) if len(negotiators) == 2 else None
         for t in range(self.rounds - 1, -1, -1):
             proposer = self.proposer(t)
             continuation = [n.patience * ((1.0 - h) * value[n.slot] + h * reservation[n.slot]) for n in negotiators]
@@ -432,6 +437,26 @@ class Table(mesa.Model):
                 seen.add((a, b))
                 frontier.append(levels)
         return frontier
+
+    def concave_hull(self, frontier: list[tuple[int, ...]]) -> list[tuple[int, ...]]:
+        """The frontier outcomes no lottery between two others beats, by rising utility of the first.
+
+        Passes drop every point below the chord of its neighbours (by more
+        than :data:`HULL_TOLERANCE` in the cross product) until none is.
+        """
+        first, second = self.negotiators
+        kept = sorted(frontier, key=lambda o: first.utility[o])
+        while True:
+            below = set()
+            for j in range(1, len(kept) - 1):
+                x1, y1 = first.utility[kept[j - 1]], second.utility[kept[j - 1]]
+                x2, y2 = first.utility[kept[j]], second.utility[kept[j]]
+                x3, y3 = first.utility[kept[j + 1]], second.utility[kept[j + 1]]
+                if (y2 - y1) * (x3 - x1) - (x2 - x1) * (y3 - y1) < -HULL_TOLERANCE:
+                    below.add(j)
+            if not below:
+                return kept
+            kept = [o for j, o in enumerate(kept) if j not in below]
 
     def lottery_offer(self, frontier, proposer: Negotiator, threshold: list[float]):
         responder = next(n for n in self.negotiators if n is not proposer)

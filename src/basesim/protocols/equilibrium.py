@@ -16,9 +16,11 @@ breakdown risk ``h`` and reservation utility ``r_a``:
   delays and ``V(t) = c(t)``.
 
 With two principals the proposer may also offer a lottery between two
-neighbouring outcomes of the Pareto frontier (public randomisation, the
-usual convexification of a discrete bargaining set; Binmore, Rubinstein and
-Wolinsky 1986, doi:10.2307/2555382): it gives the responder exactly its
+neighbouring outcomes on the concave hull of the Pareto frontier (public
+randomisation, the usual convexification of a discrete bargaining set;
+Binmore, Rubinstein and Wolinsky 1986, doi:10.2307/2555382; frontier points
+below the hull are beaten by a lottery and never offered): it gives the
+responder exactly its
 continuation value, so grid rounding does not compound over the rounds, and
 on one finely divided issue the first proposer's share is within one grid
 step of Rubinstein's ``(1 - d_2) / (1 - d_1 d_2)``. The lottery is drawn
@@ -114,6 +116,54 @@ def pareto_frontier(utility: np.ndarray, reservation: np.ndarray) -> tuple[np.nd
     return outcome, points, size
 
 
+#: How far below the chord of its neighbours a frontier point may lie and still count as
+#: on the concave hull: keeps points that are collinear up to rounding (one issue split
+#: with linear utilities), whose lotteries are then between grid neighbours.
+HULL_TOLERANCE = 1e-12
+
+
+def concave_hull(
+    outcome: np.ndarray, points: np.ndarray, size: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The frontier points on the upper-right boundary of its convex hull.
+
+    Inputs and outputs as returned by :func:`pareto_frontier` (ordered by
+    rising utility of principal 0, ``x``, and falling utility of principal 1,
+    ``y``). A point ``(x2, y2)`` below the chord of its kept neighbours
+    ``(x1, y1)``, ``(x3, y3)``, that is with
+    ``(y2 - y1)(x3 - x1) - (x2 - x1)(y3 - y1) < -HULL_TOLERANCE``, is beaten by a lottery
+    between them, so it is dropped; passes repeat until none is. What is left
+    is the concave boundary of the lotteries over the frontier, on which the
+    best lottery for the proposer mixes two neighbours.
+    """
+    n, width = outcome.shape
+    position = np.arange(width)
+    keep = position[None, :] < size[:, None]
+    x, y = points[:, :, 0], points[:, :, 1]
+    while True:
+        before = np.maximum.accumulate(np.where(keep, position, -1), axis=1)
+        before = np.concatenate([np.full((n, 1), -1), before[:, :-1]], axis=1)
+        after = np.minimum.accumulate(np.where(keep, position, width)[:, ::-1], axis=1)[:, ::-1]
+        after = np.concatenate([after[:, 1:], np.full((n, 1), width)], axis=1)
+        inner = keep & (before >= 0) & (after < width)
+        i, k = np.clip(before, 0, width - 1), np.clip(after, 0, width - 1)
+        x1, y1 = np.take_along_axis(x, i, axis=1), np.take_along_axis(y, i, axis=1)
+        x3, y3 = np.take_along_axis(x, k, axis=1), np.take_along_axis(y, k, axis=1)
+        cross = (y - y1) * (x3 - x1) - (x - x1) * (y3 - y1)
+        drop = inner & (cross < -HULL_TOLERANCE)
+        if not drop.any():
+            break
+        keep &= ~drop
+    size = keep.sum(axis=1)
+    rank = np.cumsum(keep, axis=1) - 1
+    rows, cols = np.nonzero(keep)
+    kept = np.zeros_like(outcome)
+    kept[rows, rank[rows, cols]] = outcome[rows, cols]
+    kept_points = np.zeros_like(points)
+    kept_points[rows, rank[rows, cols]] = points[rows, cols]
+    return kept, kept_points, size
+
+
 def solve_backward_lotteries(
     utility: np.ndarray,
     reservation: np.ndarray,
@@ -131,7 +181,7 @@ def solve_backward_lotteries(
     n = utility.shape[0]
     rounds = len(proposers)
     rows = np.arange(n)
-    outcome, points, size = pareto_frontier(utility, reservation)
+    outcome, points, size = concave_hull(*pareto_frontier(utility, reservation))
     width = outcome.shape[1]
     valid = np.arange(width)[None, :] < size[:, None]
     value = reservation.copy()
