@@ -304,7 +304,7 @@ def _execute(tasks: Iterator[_Task], *, executor: cf.Executor | None, in_flight:
             future.cancel()
 
 
-def _process_pool(workers: int) -> cf.ProcessPoolExecutor:
+def process_pool(workers: int) -> cf.ProcessPoolExecutor:
     """A pool of ``workers`` processes, forked where the platform allows.
 
     Importing mesa sets the global start method to ``spawn``, which would
@@ -380,7 +380,7 @@ def run(
     workers = workers or os.cpu_count() or 1
 
     own_pool = executor is None and workers > 1
-    pool = _process_pool(workers) if own_pool else executor
+    pool = process_pool(workers) if own_pool else executor
     parallel = _parallelism(pool, workers) if pool is not None else 1
     batches = math.ceil(total / B)
     group = 1 if precision is not None else max(1, min(math.ceil(TASK_WORLDS / B), batches // (4 * parallel) or 1))

@@ -38,7 +38,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import itertools
 import os
-import signal
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +49,7 @@ from scipy.stats import qmc
 
 from basesim.errors import BasesimError, UsageError
 from basesim.loader import load_scenario, scenario_hash, with_overrides
+from basesim.runner import process_pool
 from basesim.schema import Scenario
 from basesim.summary import Summary
 from basesim.sweep_cache import SweepCache, point_key
@@ -364,10 +364,6 @@ def _describe(values: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in values.items())
 
 
-def _ignore_sigint() -> None:  # pragma: no cover - runs in worker processes
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 #: Called after every finished point as ``progress(points_done, points_total)``.
 Progress = Callable[[int, int], None]
 
@@ -435,7 +431,7 @@ def sweep(
 
     workers = workers or os.cpu_count() or 1
     own_pool = executor is None and workers > 1
-    pool = cf.ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint) if own_pool else executor
+    pool = process_pool(workers) if own_pool else executor
 
     long_parts: list[pd.DataFrame] = []
     replication_parts: list[pd.DataFrame] = []
