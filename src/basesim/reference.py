@@ -27,7 +27,7 @@ for the bargaining solution):
   ``r_a = U_a(no_deal_a) + o_a`` (the principal's own no-deal levels where it
   gives them, the scenario's otherwise);
 - ``alternating_offers``: events apply at the start of their round (set or
-  add, clipped to the field's range; then saliences renormalised and the
+  add, clipped to the field's range; then, if an event changed them, saliences renormalised and the
   leverage over a principal scaled down to sum at most 1). The proposer of
   round t (turns rotate from the first proposer) has target
   ``max(r + (1 - r)(1 - (t/T)^(1/beta)), r)``; among the outcomes worth at
@@ -325,6 +325,7 @@ class Table(mesa.Model):
     def apply_events(self, t: int) -> None:
         draws, world = self.draws, self.world
         fired = False
+        changed: set[str] = set()
         for e, (name, event) in enumerate(self.scenario.events.items()):
             if not (draws.event_fires[world, e] and draws.event_round[world, e] == t):
                 continue
@@ -333,11 +334,12 @@ class Table(mesa.Model):
                 for path in getattr(event, kind):
                     value = float(draws.event_values[(name, path)][world])
                     attribute, index = parameter_slot(self.scenario, path)
+                    changed.add(attribute)
                     current = self.get_parameter(attribute, index)
                     new = value if kind == "set" else current + value
                     low, high = FIELD_BOUNDS[attribute]
                     self.set_parameter(attribute, index, min(max(new, low), high))
-            for party in self.parties:
+            for party in self.parties if "salience" in changed else ():
                 total = 0.0
                 for w in party.salience:
                     total = total + w
@@ -345,7 +347,7 @@ class Table(mesa.Model):
                     party.salience = [w / total for w in party.salience]
                 else:
                     party.salience = [1.0 / len(party.salience)] * len(party.salience)
-            for target in self.parties:
+            for target in self.parties if "leverage" in changed else ():
                 total = 0.0
                 for b in self.parties:
                     total = total + b.leverage_on[target.index]

@@ -44,6 +44,10 @@ PARAMETERS = (
 )
 
 
+#: Parameters that utilities or beliefs depend on: changing one re-derives them.
+PREFERENCES = frozenset({"ideal_point", "salience", "leverage", "belief_noise"})
+
+
 class BatchState:
     """Parameters and derived utilities of the worlds of a batch still negotiating."""
 
@@ -91,6 +95,7 @@ class BatchState:
             sub = _Subset(self, where)
             sub.derive()
             self.utility[where] = sub.utility
+            self.no_deal_utility[where] = sub.no_deal_utility
             self.reservation[where] = sub.reservation
             if self.believed_score is not None:
                 self.believed_score[where] = sub.believed_score
@@ -101,6 +106,7 @@ class BatchState:
         no_deal = np.zeros((self.n, count))
         for i, t in enumerate(effective):
             no_deal = no_deal + t[:, np.arange(count), self.no_deal[:, i]]
+        self.no_deal_utility = no_deal
         self.reservation = no_deal + self.params["outside_option"][:, self.principals]
         self.believed_score = self._believed_score() if self.with_beliefs else None
 
@@ -151,6 +157,7 @@ class BatchState:
         self.event_values = {k: v[mask] for k, v in self.event_values.items()}
         self.utility = self.utility[mask]
         self.reservation = self.reservation[mask]
+        self.no_deal_utility = self.no_deal_utility[mask]
         if self.believed_score is not None:
             self.believed_score = self.believed_score[mask]
 
@@ -158,11 +165,12 @@ class BatchState:
         """Apply the events that fire in ``round_``; return their names (any world).
 
         ``set`` replaces and ``add`` shifts a parameter, clipped to its allowed
-        range; saliences are renormalised and leverage over a principal is
-        scaled down if it would sum past 1.
+        range; saliences are renormalised (when an event changed one) and leverage
+        over a principal (when an event changed it) scaled down if it would sum past 1.
         """
         applied = []
         changed = np.zeros(self.n, bool)
+        attributes: set[str] = set()
         fires = self.params["event_fires"] & (self.params["event_round"] == round_)
         for e, (name, event) in enumerate(self.scenario.events.items()):
             where = fires[:, e]
@@ -173,6 +181,7 @@ class BatchState:
             for kind in ("set", "add"):
                 for path in getattr(event, kind):
                     attribute, index = parameter_slot(self.scenario, path)
+                    attributes.add(attribute)
                     array = self.params[attribute]
                     current = array[(slice(None), *index)]
                     value = self.event_values[(name, path)]
@@ -183,13 +192,18 @@ class BatchState:
             # 1 +- 1 ulp changes it in the last bit, so a world's result would
             # depend on the other worlds of its batch.
             fired = where[:, None, None]
-            salience = self.params["salience"]
-            self.params["salience"] = np.where(fired, normalise_salience(salience), salience)
-            leverage = self.params["leverage"]
-            total = leverage.sum(axis=1, keepdims=True)
-            self.params["leverage"] = np.where(fired, leverage / np.maximum(total, 1.0), leverage)
-        if applied:
+            if "salience" in attributes:
+                salience = self.params["salience"]
+                self.params["salience"] = np.where(fired, normalise_salience(salience), salience)
+            if "leverage" in attributes:
+                leverage = self.params["leverage"]
+                total = leverage.sum(axis=1, keepdims=True)
+                self.params["leverage"] = np.where(fired, leverage / np.maximum(total, 1.0), leverage)
+        if attributes & PREFERENCES:
             self.derive(changed)
+        elif "outside_option" in attributes:
+            outside = self.params["outside_option"][:, self.principals]
+            self.reservation[changed] = self.no_deal_utility[changed] + outside[changed]
         return applied
 
 
