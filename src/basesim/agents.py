@@ -106,7 +106,7 @@ class Principal(Actor):
         rows = np.arange(offer.size)
         empty = rank[rows, offer] == 0
         if empty.any():
-            offer[empty] = np.argmax(utility[empty], axis=1)
+            offer[empty] = self.model.state.favourite[empty, self.slot]
         made = utility[rows, offer] >= self.reservation_utility
         return offer, made
 

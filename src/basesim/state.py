@@ -5,6 +5,7 @@
 it), plus the derived arrays the protocols read:
 
 - ``utility`` (n, P, K): each principal's effective utility of every outcome;
+- ``favourite`` (n, P): each principal's best outcome (the first, if tied);
 - ``reservation`` (n, P): ``r_a = U_a(no_deal_a) + outside_option_a``;
 - ``believed_score`` (n, P, K), float32: for proposer p, 1 + the smallest
   utility among the other principals as p believes them (noisy ideal points
@@ -95,6 +96,7 @@ class BatchState:
             sub = _Subset(self, where)
             sub.derive()
             self.utility[where] = sub.utility
+            self.favourite[where] = sub.favourite
             self.no_deal_utility[where] = sub.no_deal_utility
             self.reservation[where] = sub.reservation
             if self.believed_score is not None:
@@ -102,6 +104,7 @@ class BatchState:
             return
         effective = self.effective_terms()
         self.utility = outer_sum(effective)
+        self.favourite = np.argmax(self.utility, axis=2)
         count = len(self.principals)
         no_deal = np.zeros((self.n, count))
         for i, t in enumerate(effective):
@@ -157,6 +160,7 @@ class BatchState:
         self.event_values = {k: v[mask] for k, v in self.event_values.items()}
         self.utility = self.utility[mask]
         self.reservation = self.reservation[mask]
+        self.favourite = self.favourite[mask]
         self.no_deal_utility = self.no_deal_utility[mask]
         if self.believed_score is not None:
             self.believed_score = self.believed_score[mask]
