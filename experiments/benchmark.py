@@ -112,16 +112,19 @@ def machine() -> dict[str, Any]:
 
 
 def _git_commit() -> str | None:
+    """The commit measured, with ``+changes`` when src/ has uncommitted edits."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
-                             timeout=10)
-        return out.stdout.strip() or None
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", "src"], cwd=REPO, timeout=10).returncode
+        return (head + ("+changes" if dirty else "")) or None
     except (OSError, subprocess.SubprocessError):
         return None
 
 
 def stamp() -> dict[str, Any]:
-    return {"measured_at": now(), "load_before": load_average()}
+    """When a row was measured, on which commit, and how busy the machine was."""
+    return {"measured_at": now(), "commit": _git_commit(), "load_before": load_average()}
 
 
 def cpu_seconds(who: int) -> float:
@@ -198,6 +201,7 @@ def measure(spec: dict[str, Any], *, poll: float = 0.05) -> dict[str, Any]:
     row["load_after"] = load_average()
     row["replications_per_s"] = spec["runs"] / measured["wall_s"]
     row["replications_per_cpu_s"] = spec["runs"] / measured["cpu_s"] if measured["cpu_s"] > 0 else math.nan
+    row["cores_busy"] = measured["cpu_s"] / measured["wall_s"]
     row["peak_tree_rss_mb"] = peak_rss or None
     row["peak_tree_pss_mb"] = peak_pss or None
     row["peak_memory_mb"] = max(peak_pss, measured["max_rss_main_mb"])
@@ -320,13 +324,14 @@ def scaling_point(scenario, axis: str, value: int, protocol: str, *, seed: int, 
            "issues": len(variant_scenario.issues), "outcomes": outcome_space(variant_scenario).size,
            "principals": len(variant_scenario.principals), "influencers": len(variant_scenario.influencers),
            "rounds": variant_scenario.protocol.rounds, "batch_size": B, **stamp()}
-    probe = min(B, 128)
-    _, wall, _ = _timed(basesim.run, variant_scenario, runs=probe, seed=seed, protocol=protocol, workers=1,
-                        summary_only=True)
     if fixed_runs is not None:
         runs = fixed_runs
     else:
-        runs = max(B, math.ceil(budget * probe / wall / B) * B)
+        # a probe of one batch (which also warms caches), then whole batches filling the budget, at least two
+        probe = min(B, 1024)
+        _, wall, cpu = _timed(basesim.run, variant_scenario, runs=probe, seed=seed, protocol=protocol, workers=1,
+                              summary_only=True)
+        runs = B * max(2, math.ceil(budget * probe / max(cpu, 1e-3) / B))
     result, wall, cpu = _timed(basesim.run, variant_scenario, runs=runs, seed=seed, protocol=protocol,
                                workers=1, summary_only=True)
     rounds_played = mean_rounds(result.summary.counts)
@@ -378,17 +383,17 @@ GROUPS = {
 
 
 def stage_timings(scenario, *, protocol: str, seed: int, batches: int) -> dict[str, Any]:
-    """Per-batch wall time of each stage of a replication, without a profiler."""
+    """CPU time of each stage of a replication (per replication), without a profiler."""
     B = batch_size(scenario)
     totals = {"sampling": 0.0, "state and beliefs (model start)": 0.0, "rounds (model.run)": 0.0,
               "outcome table": 0.0, "named outcomes and counts": 0.0}
     size = B
     for index in range(batches + 1):
-        draws, t_sample, _ = _timed(batch_draws, scenario, seed=seed, index=index, size=size, batch_size=B)
-        model, t_init, _ = _timed(NegotiationModel, draws, protocol=protocol)
-        _, t_run, _ = _timed(model.run)
-        table, t_table, _ = _timed(outcome_table, model, draws)
-        _, t_count, _ = _timed(lambda: Counts.from_table(scenario, table, named_outcomes(scenario, table)))
+        draws, _, t_sample = _timed(batch_draws, scenario, seed=seed, index=index, size=size, batch_size=B)
+        model, _, t_init = _timed(NegotiationModel, draws, protocol=protocol)
+        _, _, t_run = _timed(model.run)
+        table, _, t_table = _timed(outcome_table, model, draws)
+        _, _, t_count = _timed(lambda: Counts.from_table(scenario, table, named_outcomes(scenario, table)))
         if index == 0:
             continue  # warm-up
         for key, value in zip(totals, (t_sample, t_init, t_run, t_table, t_count)):
@@ -409,14 +414,15 @@ def run_profile(args: argparse.Namespace, say) -> dict[str, Any]:
     B = batch_size(scenario)
     fixed = []
     for _ in range(3):
-        _, wall, _ = _timed(basesim.run, scenario, runs=1, seed=args.seed, protocol=protocol, workers=1,
-                            summary_only=True)
-        fixed.append(wall)
+        _, _, cpu = _timed(basesim.run, scenario, runs=1, seed=args.seed, protocol=protocol, workers=1,
+                           summary_only=True)
+        fixed.append(cpu)
     out["fixed_cost_s"] = float(np.median(fixed))
     runs = args.profile_batches * B
     say(f"profile: cProfile of basesim.run(runs={runs:,}, workers=1)")
     basesim.run(scenario, runs=min(runs, B), seed=args.seed, protocol=protocol, workers=1, summary_only=True)
-    profiler = cProfile.Profile()
+    # CPU time, not wall time: other processes on the machine would otherwise land on whatever was running
+    profiler = cProfile.Profile(time.process_time)
     started = time.perf_counter()
     profiler.enable()
     basesim.run(scenario, runs=runs, seed=args.seed, protocol=protocol, workers=1, summary_only=True)

@@ -29,6 +29,17 @@ def exponent(x: list[float], y: list[float]) -> float:
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
+def affine(x: list[float], y: list[float]) -> tuple[float, float, float]:
+    """Least-squares ``y = a + b x``: (a, b, R²); NaNs with fewer than 3 points."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.size < 3 or np.ptp(x) == 0:
+        return math.nan, math.nan, math.nan
+    b, a = np.polyfit(x, y, 1)
+    residual = y - (a + b * x)
+    total = ((y - y.mean()) ** 2).sum()
+    return float(a), float(b), float(1 - (residual ** 2).sum() / total) if total > 0 else math.nan
+
+
 def _fmt(value: Any, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
@@ -60,6 +71,16 @@ def _scaling_x(row: dict[str, Any]) -> float:
     return row[axis]
 
 
+def _rounds_x(row: dict[str, Any]) -> float:
+    """What a round costs scales with: rounds played under alternating offers, the horizon otherwise
+    (the equilibrium solves every round of the horizon backwards before round 0)."""
+    return row["mean_rounds_played"] if row["protocol"] == "alternating_offers" else row["rounds"]
+
+
+def _rounds_x_name(protocol: str) -> str:
+    return "rounds played" if protocol == "alternating_offers" else "rounds in the horizon"
+
+
 def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
     """The figures issue 7 sets targets for: name, measured, target, met (bool or None), note."""
     out = []
@@ -69,7 +90,10 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"figure": f"alternating offers, {top['runs']:,} runs, {top['workers']} workers: replications/s",
                     "measured": f"{top['replications_per_s']:,.0f}", "target": f"≥ {TARGET_RATE:,}",
                     "met": top["replications_per_s"] >= TARGET_RATE,
-                    "note": f"{top['replications_per_cpu_s']:,.0f} per CPU-second; load {_load(top)}"})
+                    "note": f"{top['cpu_s'] / top['wall_s']:.2f} cores busy; {top['replications_per_cpu_s']:,.0f} per "
+                            f"CPU-second, so {top['workers']} free cores give at most "
+                            f"{top['workers'] * top['replications_per_cpu_s']:,.0f}/s; load {_load(top)}; "
+                            f"commit {top.get('commit')}"})
         out.append({"figure": "  peak memory of that run (whole process tree, PSS)",
                     "measured": f"{top['peak_memory_mb']:,.0f} MB", "target": f"< {TARGET_MEMORY_MB:,} MB",
                     "met": top["peak_memory_mb"] < TARGET_MEMORY_MB,
@@ -82,7 +106,7 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
                         "met": row["ratio"] >= TARGET_RATIO,
                         "note": f"{row['vectorised_per_s']:,.0f}/s vs {row['reference_per_s']:,.1f}/s; by CPU time "
                                 f"{row['ratio_cpu']:,.0f}×; {row['rows_identical']}/{row['reference_worlds']} rows "
-                                "identical"})
+                                f"identical; commit {row.get('commit')}"})
     for workers in sorted({r["workers"] for r in rows}):
         same = sorted((r for r in rows if r["workers"] == workers), key=lambda r: r["runs"])
         slope = exponent([r["runs"] for r in same], [r["cpu_s"] for r in same])
@@ -92,8 +116,18 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
                         "measured": f"{slope:.2f} (wall {wall:.2f})", "target": "≈ 1 (linear)", "met": slope <= 1.1,
                         "note": "CPU time; " + ", ".join(f"{r['runs']:,}: {r['replications_per_s']:,.0f}/s" for r in same)})
     scaling = results.get("scaling", [])
-    for axis, what, target, limit in (("rounds_no_breakdown", "rounds (no breakdown risk)", "≈ 1 (linear)", 1.1),
-                                       ("levels", "outcome-space size (levels per issue)", "≤ n log n", 1.15),
+    for protocol in ("alternating_offers", "equilibrium"):
+        same = sorted((r for r in scaling if r["axis"] == "rounds_no_breakdown" and r["protocol"] == protocol),
+                      key=_scaling_x)
+        if len(same) < 3:
+            continue
+        x = [_rounds_x(r) for r in same]
+        a, b, r2 = affine(x, [r["us_per_replication_cpu"] for r in same])
+        out.append({"figure": f"cost vs rounds (no breakdown risk), {protocol}: straight-line fit",
+                    "measured": f"R² = {r2:.3f}", "target": "linear", "met": r2 >= 0.95,
+                    "note": f"CPU µs per replication ≈ {a:,.0f} + {b:,.2f} × {_rounds_x_name(protocol)} "
+                            f"({min(x):,.0f} → {max(x):,.0f})"})
+    for axis, what, target, limit in (("levels", "outcome-space size (levels per issue)", "≤ n log n", 1.15),
                                        ("issues", "outcome-space size (issues)", "≤ n log n", 1.15)):
         for protocol in ("alternating_offers", "equilibrium"):
             same = sorted((r for r in scaling if r["axis"] == axis and r["protocol"] == protocol),
@@ -152,17 +186,21 @@ def _throughput(rows: list[dict[str, Any]]) -> list[str]:
     lines = ["## Replications per second and peak memory", "",
              "`basesim.run(scenario, runs=, protocol=, workers=, summary_only=)` in a fresh process per row, the "
              "full table kept except at 10^6 runs (summary only). Wall time excludes starting Python and importing "
-             "basesim, includes starting the worker pool. Peak memory: the sampled peak of the summed PSS of the "
+             "basesim, includes starting the worker pool. Cores busy = CPU seconds (main process and workers) / wall "
+             "seconds: below the number of workers, the run waited (for other processes, or for the main process). "
+             "Peak memory: the sampled peak of the summed PSS of the "
              "process and its workers (shared pages counted once); max RSS: the kernel's peak resident set of the "
              "main process and of the largest worker.", ""]
     body = []
     for r in sorted(rows, key=lambda r: (r["protocol"], r["runs"], r["workers"])):
         body.append([r["protocol"], _fmt(r["runs"]), r["workers"], _fmt(r["summary_only"]),
-                     _fmt(r["replications_per_s"]), _fmt(r["replications_per_cpu_s"]), _fmt(r["wall_s"], 1),
+                     _fmt(r["replications_per_s"]), _fmt(r["replications_per_cpu_s"]),
+                     _fmt(r.get("cores_busy", r["cpu_s"] / r["wall_s"]), 2), _fmt(r["wall_s"], 1),
                      _fmt(r["peak_memory_mb"]), _fmt(r["max_rss_main_mb"]), _fmt(r["max_rss_largest_worker_mb"]),
-                     _load(r), r["measured_at"]])
+                     _load(r), r["measured_at"], r.get("commit", "–")])
     return lines + _table(["protocol", "runs", "workers", "summary only", "replications/s", "per CPU-s",
-                           "wall s", "peak MB", "max RSS main MB", "max RSS worker MB", "load", "measured"], body)
+                           "cores busy", "wall s", "peak MB", "max RSS main MB", "max RSS worker MB", "load", "measured",
+                           "commit"], body)
 
 
 def _reference(rows: list[dict[str, Any]]) -> list[str]:
@@ -175,9 +213,10 @@ def _reference(rows: list[dict[str, Any]]) -> list[str]:
              ""]
     body = [[r["protocol"], _fmt(r["vectorised_worlds"]), _fmt(r["vectorised_per_s"]), _fmt(r["reference_worlds"]),
              _fmt(r["reference_per_s"], 1), f"**{_fmt(r['ratio'])}×**", f"{_fmt(r['ratio_cpu'])}×",
-             f"{r['rows_identical']}/{r['reference_worlds']}", _load(r), r["measured_at"]] for r in rows]
+             f"{r['rows_identical']}/{r['reference_worlds']}", _load(r), r["measured_at"], r.get("commit", "–")]
+            for r in rows]
     return lines + _table(["protocol", "vectorised worlds", "vectorised /s", "reference worlds", "reference /s",
-                           "ratio (wall)", "ratio (CPU)", "rows identical", "load", "measured"], body)
+                           "ratio (wall)", "ratio (CPU)", "rows identical", "load", "measured", "commit"], body)
 
 
 AXIS_TEXT = {
@@ -188,6 +227,11 @@ AXIS_TEXT = {
     "influencers": "influencers (copies of Turkey pulling on alternate principals)",
     "principals": "principals (copies of Syria and Russia in turn)",
 }
+
+
+def _axis_unit(axis: str) -> str:
+    return {"issues": "outcomes", "levels": "outcomes", "influencers": "influencers",
+            "principals": "principals"}.get(axis, axis)
 
 
 def _scaling(rows: list[dict[str, Any]]) -> list[str]:
@@ -220,11 +264,17 @@ def _scaling(rows: list[dict[str, Any]]) -> list[str]:
             x = [_scaling_x(r) for r in series]
             cpu = [r["us_per_replication_cpu"] for r in series]
             wall = [r["us_per_replication"] for r in series]
-            played = exponent([r["mean_rounds_played"] for r in series], cpu) if axis.startswith("rounds") else None
+            line = "–"
+            if axis.startswith("rounds"):
+                a, b, r2 = affine([_rounds_x(r) for r in series], cpu)
+                line = f"{a:,.1f} + {b:,.3f} × {_rounds_x_name(protocol)} (R² {r2:.3f})"
+            else:
+                a, b, r2 = affine(x, cpu)
+                line = f"{a:,.1f} + {b:,.4f} × {_axis_unit(axis)} (R² {r2:.3f})"
             fits.append([protocol, f"{exponent(x, cpu):.2f}", f"{exponent(x[-3:], cpu[-3:]):.2f}",
-                         f"{exponent(x, wall):.2f}", "–" if played is None else f"{played:.2f}"])
+                         f"{exponent(x, wall):.2f}", line])
         lines += _table(["protocol", "exponent, CPU (all)", "exponent, CPU (largest 3)", "exponent, wall (all)",
-                         "CPU vs rounds played"], fits)
+                         "straight line, CPU µs"], fits)
     return lines
 
 
@@ -233,17 +283,19 @@ def _profile(profile: dict[str, Any] | None) -> list[str]:
         return []
     stages = profile["stage_timings"]
     lines = ["## Where the time goes (baseline, alternating offers, one core)", "",
-             f"Stage timings without a profiler, {stages['batches']} batches of {stages['batch_size']:,} worlds: "
-             f"{stages['us_per_replication']:.1f} µs per replication in all (load {_load(profile)}, "
+             f"CPU time of each stage without a profiler, {stages['batches']} batches of {stages['batch_size']:,} "
+             f"worlds: {stages['us_per_replication']:.1f} µs per replication in all (load {_load(profile)}, "
              f"measured {profile['measured_at']}).", ""]
-    lines += _table(["stage", "µs/replication", "share"],
+    lines += _table(["stage", "CPU µs/replication", "share"],
                     [[s["stage"], _fmt(s["us_per_replication"], 1), f"{100 * s['share']:.0f}%"]
                      for s in stages["stages"]])
     if "fixed_cost_s" in profile:
-        lines += [f"A `basesim.run(runs=1, workers=1)` call takes {1e3 * profile['fixed_cost_s']:.0f} ms whatever "
+        lines += [f"A `basesim.run(runs=1, workers=1)` call takes {1e3 * profile['fixed_cost_s']:.0f} ms of CPU "
+                  "whatever "
                   "the runs (sampling's per-batch set-up, the summary table, provenance).", ""]
     lines += [f"cProfile of `basesim.run(runs={profile['runs']:,}, workers=1, summary_only=True)`: "
-              f"{profile['profiled_total_s']:.2f} s profiled (the profiler inflates small Python calls). "
+              f"{profile['profiled_total_s']:.2f} CPU seconds profiled (CPU-time timer; the profiler inflates "
+              "small Python calls). "
               "Cumulative time of the main parts (parts overlap where marked 'of which'):", ""]
     lines += _table(["part", "seconds", "share"],
                     [[g["part"].replace("  ", "&nbsp;&nbsp;"), _fmt(g["seconds"], 3), f"{100 * g['share']:.1f}%"]
