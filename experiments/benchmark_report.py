@@ -71,6 +71,13 @@ def _scaling_x(row: dict[str, Any]) -> float:
     return row[axis]
 
 
+def _repeats(row: dict[str, Any]) -> str:
+    rates = row.get("repeat_rates", [])
+    if len(rates) < 2:
+        return ""
+    return f"median of {len(rates)} fresh runs ({', '.join(f'{r:,.0f}' for r in rates)}/s); "
+
+
 def _rounds_x(row: dict[str, Any]) -> float:
     """What a round costs scales with: rounds played under alternating offers, the horizon otherwise
     (the equilibrium solves every round of the horizon backwards before round 0)."""
@@ -90,7 +97,8 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"figure": f"alternating offers, {top['runs']:,} runs, {top['workers']} workers: replications/s",
                     "measured": f"{top['replications_per_s']:,.0f}", "target": f"≥ {TARGET_RATE:,}",
                     "met": top["replications_per_s"] >= TARGET_RATE,
-                    "note": f"{top['cpu_s'] / top['wall_s']:.2f} cores busy; {top['replications_per_cpu_s']:,.0f} per "
+                    "note": _repeats(top) + f"{top['cpu_s'] / top['wall_s']:.2f} cores busy; "
+                            f"{top['replications_per_cpu_s']:,.0f} per "
                             f"CPU-second, so {top['workers']} free cores give at most "
                             f"{top['workers'] * top['replications_per_cpu_s']:,.0f}/s; load {_load(top)}; "
                             f"commit {top.get('commit')}"})
@@ -194,7 +202,8 @@ def _throughput(rows: list[dict[str, Any]]) -> list[str]:
     body = []
     for r in sorted(rows, key=lambda r: (r["protocol"], r["runs"], r["workers"])):
         body.append([r["protocol"], _fmt(r["runs"]), r["workers"], _fmt(r["summary_only"]),
-                     _fmt(r["replications_per_s"]), _fmt(r["replications_per_cpu_s"]),
+                     _fmt(r["replications_per_s"]) + (f" (median of {len(r['repeat_rates'])})"
+                                                      if len(r.get("repeat_rates", [])) > 1 else ""), _fmt(r["replications_per_cpu_s"]),
                      _fmt(r.get("cores_busy", r["cpu_s"] / r["wall_s"]), 2), _fmt(r["wall_s"], 1),
                      _fmt(r["peak_memory_mb"]), _fmt(r["max_rss_main_mb"]), _fmt(r["max_rss_largest_worker_mb"]),
                      _load(r), r["measured_at"], r.get("commit", "–")])
