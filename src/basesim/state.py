@@ -174,7 +174,9 @@ class BatchState:
         """
         applied = []
         changed = np.zeros(self.n, bool)
-        attributes: set[str] = set()
+        # attribute -> the worlds where an event of this round changed it: a world
+        # renormalises and re-derives after its own events only, not its batch's
+        touched: dict[str, np.ndarray] = {}
         fires = self.params["event_fires"] & (self.params["event_round"] == round_)
         for e, (name, event) in enumerate(self.scenario.events.items()):
             where = fires[:, e]
@@ -185,7 +187,7 @@ class BatchState:
             for kind in ("set", "add"):
                 for path in getattr(event, kind):
                     attribute, index = parameter_slot(self.scenario, path)
-                    attributes.add(attribute)
+                    touched[attribute] = touched.get(attribute, np.zeros(self.n, bool)) | where
                     array = self.params[attribute]
                     current = array[(slice(None), *index)]
                     value = self.event_values[(name, path)]
@@ -195,19 +197,24 @@ class BatchState:
             # Only where the event fired: renormalising a row that already sums to
             # 1 +- 1 ulp changes it in the last bit, so a world's result would
             # depend on the other worlds of its batch.
-            fired = where[:, None, None]
-            if "salience" in attributes:
+            if "salience" in touched:
+                fired = (where & touched["salience"])[:, None, None]
                 salience = self.params["salience"]
                 self.params["salience"] = np.where(fired, normalise_salience(salience), salience)
-            if "leverage" in attributes:
+            if "leverage" in touched:
+                fired = (where & touched["leverage"])[:, None, None]
                 leverage = self.params["leverage"]
                 total = leverage.sum(axis=1, keepdims=True)
                 self.params["leverage"] = np.where(fired, leverage / np.maximum(total, 1.0), leverage)
-        if attributes & PREFERENCES:
-            self.derive(changed)
-        elif "outside_option" in attributes:
+        preferences = np.zeros(self.n, bool)
+        for attribute in PREFERENCES & touched.keys():
+            preferences |= touched[attribute]
+        if preferences.any():
+            self.derive(preferences)
+        rest = changed & ~preferences
+        if rest.any():
             outside = self.params["outside_option"][:, self.principals]
-            self.reservation[changed] = self.no_deal_utility[changed] + outside[changed]
+            self.reservation[rest] = self.no_deal_utility[rest] + outside[rest]
         return applied
 
 
