@@ -18,6 +18,7 @@ from basesim import cli
 from basesim.cli import main
 from basesim.errors import ScenarioError
 from basesim.loader import load_scenario
+from basesim.commands import common as commands_common
 from basesim.commands import run as run_command
 from runner_scenarios import TALKS, write
 
@@ -218,7 +219,7 @@ def test_bad_input_gives_one_message_and_exit_code_2(scenario_file, tmp_path, ca
 
 
 def test_unreachable_scheduler_is_a_clear_error(scenario_file, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(run_command, "SCHEDULER_TIMEOUT", "0.5s")
+    monkeypatch.setattr(commands_common, "SCHEDULER_TIMEOUT", "0.5s")
     before = _entries(tmp_path)
     assert main(["run", "talks.yaml", "--runs", "5", "--scheduler", "tcp://127.0.0.1:9"]) == 2
     err = capsys.readouterr().err

@@ -9,8 +9,6 @@ and prints its rounds; its end matches row K of the run's table.
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import os
 import shlex
 import sys
 from contextlib import ExitStack
@@ -21,10 +19,10 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
 from basesim.cli import app, console, err_console
+from basesim.commands.common import connect_scheduler, progress_bar
 from basesim.errors import UsageError
 from basesim.loader import load_scenario
 from basesim.results import check_writable, load_results
@@ -41,8 +39,6 @@ from basesim.runner import (
 from basesim.schema import Scenario
 from basesim.summary import Summary
 
-#: How long to wait for a dask scheduler before giving up.
-SCHEDULER_TIMEOUT = "10s"
 
 SetOption = Annotated[
     list[str] | None,
@@ -153,40 +149,6 @@ def quantile_table(summary: Summary) -> Table | None:
     return table
 
 
-def _progress_bar() -> Progress:
-    return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-        console=err_console,
-        transient=True,
-    )
-
-
-def _connect(scheduler: str, workers: int | None, stack: ExitStack) -> Any:
-    """An executor on a dask cluster: ``local`` starts a LocalCluster, else connect to the address."""
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError as exc:  # pragma: no cover - dask is a dependency
-        raise UsageError(f"--scheduler: dask.distributed is not installed ({exc})") from exc
-    if scheduler == "local":
-        cluster = stack.enter_context(LocalCluster(
-            n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
-            dashboard_address=None, silence_logs=logging.ERROR))
-        client = stack.enter_context(Client(cluster))
-    else:
-        try:
-            client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise UsageError(
-                f"--scheduler: cannot connect to a dask scheduler at {scheduler!r}: {exc}; "
-                "expected 'local' or an address like tcp://HOST:8786 of a running dask scheduler"
-            ) from exc
-    return client.get_executor()
-
-
 # --- basesim run ---------------------------------------------------------------------------
 
 
@@ -249,16 +211,16 @@ def run_command(
         ("--max-runs", max_runs), ("--summary-only", summary_only)])
 
     with ExitStack() as stack:
-        executor = _connect(scheduler, workers, stack) if scheduler else None
+        executor = connect_scheduler(scheduler, workers, stack) if scheduler else None
         # a progress bar only where it can redraw itself (not in logs or pipes)
-        progress_bar = stack.enter_context(_progress_bar()) if show_progress and err_console.is_terminal else None
+        bar = stack.enter_context(progress_bar()) if show_progress and err_console.is_terminal else None
         progress = None
-        if progress_bar is not None:
+        if bar is not None:
             what = f"{scenario.name}" + (f" (until ±{precision:g})" if precision else "")
-            task = progress_bar.add_task(what, total=None)
+            task = bar.add_task(what, total=None)
 
             def progress(done: int, total: int) -> None:
-                progress_bar.update(task, completed=done, total=total)
+                bar.update(task, completed=done, total=total)
 
         result = run_scenario(scenario, runs=runs, seed=seed, protocol=protocol, workers=workers,
                               executor=executor, precision=precision, max_runs=max_runs,

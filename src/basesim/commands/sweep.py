@@ -26,7 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from basesim.cli import app, console, err_console
-from basesim.commands.run import _connect, _progress_bar
+from basesim.commands.common import connect_scheduler, progress_bar
 from basesim.errors import UsageError
 from basesim.loader import load_scenario
 from basesim.results import atomic_write, check_writable
@@ -165,10 +165,10 @@ def sweep_command(
     points = math.prod(len(v) for v in design.values())
 
     with ExitStack() as stack:
-        executor = _connect(scheduler, workers, stack) if scheduler else None
+        executor = connect_scheduler(scheduler, workers, stack) if scheduler else None
         progress = None
         if show_progress:
-            bar = stack.enter_context(_progress_bar())
+            bar = stack.enter_context(progress_bar())
             task = bar.add_task(f"{scenario.name} sweep", total=points)
 
             def progress(done: int, total: int) -> None:
