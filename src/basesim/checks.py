@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from basesim.distributions import Dirichlet, _Dist, param_support
+from basesim.distributions import Dirichlet, param_support
 from basesim.schema import Issue, Scenario
 
 #: Numeric actor fields an event may change, and whether they are keyed by issue or principal.
@@ -196,7 +196,3 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
             if ref is not None and (msg := _check_level(scenario.issues[outcome.issue], ref)):
                 problems.append((f"{base}.{key}", msg))
     return problems
-
-
-def is_distribution(value: object) -> bool:
-    return isinstance(value, _Dist)

@@ -309,8 +309,3 @@ def param_support(value: float | _Dist) -> tuple[float, float]:
     if isinstance(value, _Dist):
         return value.support()
     return float(value), float(value)
-
-
-def is_uncertain(value: Any) -> bool:
-    """True when a parameter is a distribution (and so a sampled input)."""
-    return isinstance(value, _Dist)

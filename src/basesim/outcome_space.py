@@ -51,18 +51,6 @@ class OutcomeSpace:
     def levels(self) -> np.ndarray:
         return np.stack(np.unravel_index(np.arange(self.size), self.shape), axis=1)
 
-    def index(self, levels: np.ndarray) -> np.ndarray:
-        """Outcome index of level tuples (..., I)."""
-        return np.ravel_multi_index(tuple(np.moveaxis(np.asarray(levels), -1, 0)), self.shape)
-
-    def padded_values(self) -> np.ndarray:
-        """Level values as one (I, max_levels) array, padded with NaN."""
-        width = max(self.shape)
-        out = np.full((len(self.shape), width), np.nan)
-        for i, v in enumerate(self.values):
-            out[i, : len(v)] = v
-        return out
-
 
 def level_terms(space: OutcomeSpace, ideal_point: np.ndarray, salience: np.ndarray) -> list[np.ndarray]:
     """Per-issue utility terms ``w_ai * (1 - |v_il - p_ai|)``.

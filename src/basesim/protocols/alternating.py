@@ -20,7 +20,6 @@ if TYPE_CHECKING:
 
 class AlternatingOffers(Protocol):
     name = "alternating_offers"
-    applies_events = True
     uses_beliefs = True
 
     def step(self, model: "NegotiationModel") -> None:

@@ -16,8 +16,6 @@ class Protocol:
     """
 
     name: ClassVar[str]
-    #: whether scheduled events change parameters during the talks
-    applies_events: ClassVar[bool] = False
     #: whether the protocol needs the principals' noisy beliefs
     uses_beliefs: ClassVar[bool] = False
 
