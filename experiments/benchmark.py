@@ -61,7 +61,7 @@ import basesim  # noqa: E402
 from basesim.loader import load_scenario  # noqa: E402
 from basesim.model import NegotiationModel, batch_size, outcome_space, outcome_table, play  # noqa: E402
 from basesim.provenance import now, versions  # noqa: E402
-from basesim.reference import play_one  # noqa: E402
+from basesim.reference import batch_row, play_one  # noqa: E402
 from basesim.runner import batch_draws  # noqa: E402
 from basesim.schema import PROTOCOLS  # noqa: E402
 from basesim.summary import Counts, named_outcomes  # noqa: E402
@@ -241,21 +241,6 @@ def run_throughput(args: argparse.Namespace, say) -> list[dict[str, Any]]:
 # --- reference: one Mesa model per replication, on the same draws -----------------------------------
 
 
-def _row_fields(table, k: int, scenario) -> dict[str, Any]:
-    """Row ``k`` of a ``play`` table in :func:`basesim.reference.play_one`'s keys."""
-    import pandas as pd
-
-    row = table.iloc[k]
-    out = {"result": str(row["result"]), "round": int(row["round"]), "date": row["date"],
-           "proposer": None if pd.isna(row["proposer"]) else str(row["proposer"])}
-    for name in scenario.issues:
-        out[name] = str(row[name])
-        out[f"{name}_level"] = int(row[f"{name}_level"])
-    for name in scenario.actors:
-        out[f"utility_{name}"] = float(row[f"utility_{name}"])
-    return out
-
-
 def _timed(function, *args, **kwargs) -> tuple[Any, float, float]:
     cpu = time.process_time()
     wall = time.perf_counter()
@@ -283,7 +268,7 @@ def run_reference(args: argparse.Namespace, say) -> list[dict[str, Any]]:
         n_ref = min(args.reference_worlds, worlds)
         play_one(draws, 0, protocol=protocol)  # warm caches
         rows_ref, ref_wall, ref_cpu = _timed(lambda: [play_one(draws, k, protocol=protocol) for k in range(n_ref)])
-        same = sum(_row_fields(table, k, scenario) == rows_ref[k] for k in range(n_ref))
+        same = sum(batch_row(table, k, scenario) == rows_ref[k] for k in range(n_ref))
         row.update({
             "vectorised_worlds": worlds,
             "vectorised_wall_s": float(np.median(vector_wall)),

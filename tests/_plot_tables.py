@@ -16,6 +16,7 @@ import pandas as pd
 from basesim import load_scenario
 from basesim.plot_data import round_dates
 from basesim.schema import RESULTS, Scenario
+from basesim.summary import named_outcomes
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,22 +58,8 @@ def outcome_table(scenario: Scenario, runs: int, *, seed: int = 0,
     for actor in scenario.actor_names:
         reservation = rng.uniform(0.1, 0.3, runs)
         table[f"utility_{actor}"] = np.where(deal, rng.uniform(0.3, 0.95, runs), reservation)
-    for name, outcome in scenario.outcomes.items():
-        holds = np.ones(runs, bool)
-        if outcome.issue is not None:
-            issue = scenario.issues[outcome.issue]
-            level = table[f"{outcome.issue}_level"].to_numpy()
-            if outcome.at_least is not None:
-                holds &= level >= issue.level_index(outcome.at_least)
-            if outcome.at_most is not None:
-                holds &= level <= issue.level_index(outcome.at_most)
-            if outcome.equals is not None:
-                holds &= level == issue.level_index(outcome.equals)
-        if outcome.result is not None:
-            holds &= table["result"].astype(str).to_numpy() == outcome.result
-        if outcome.by is not None:
-            holds &= table["date"].to_numpy() <= np.datetime64(outcome.by)
-        table[f"outcome.{name}"] = holds
+    for column, holds in named_outcomes(scenario, table).items():
+        table[column] = holds
     return table
 
 

@@ -19,7 +19,7 @@ from model_scenarios import PROTOCOL_NAMES, dominated, small_scenarios, split_th
 
 from basesim.errors import UsageError
 from basesim.model import NegotiationModel, play, trace, world_utilities
-from basesim.reference import Table, play_one
+from basesim.reference import Table, batch_row, play_one
 from basesim.sampling import sample
 
 WORLDS = 6
@@ -31,23 +31,6 @@ def draws_of(scenario, seed, n=WORLDS):
     return sample(scenario, n, np.random.default_rng(seed))
 
 
-def row_fields(table: pd.DataFrame, k: int, scenario) -> dict:
-    """Row k of a ``play`` table as plain values, in the reference's keys."""
-    row = table.iloc[k]
-    out = {
-        "result": str(row["result"]),
-        "round": int(row["round"]),
-        "date": row["date"],
-        "proposer": None if pd.isna(row["proposer"]) else str(row["proposer"]),
-    }
-    for name in scenario.issues:
-        out[name] = str(row[name])
-        out[f"{name}_level"] = int(row[f"{name}_level"])
-    for name in scenario.actors:
-        out[f"utility_{name}"] = float(row[f"utility_{name}"])
-    return out
-
-
 @SETTINGS
 @given(scenario=small_scenarios(), seed=seeds)
 def test_batch_equals_reference_world_by_world(scenario, seed):
@@ -56,7 +39,7 @@ def test_batch_equals_reference_world_by_world(scenario, seed):
         table = play(draws, protocol=protocol)
         for k in range(draws.n):
             expected = play_one(draws, k, protocol=protocol)
-            assert row_fields(table, k, scenario) == expected, (protocol, k)
+            assert batch_row(table, k, scenario) == expected, (protocol, k)
 
 
 @SETTINGS

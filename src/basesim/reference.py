@@ -68,7 +68,7 @@ import pandas as pd
 
 from basesim.errors import UsageError
 from basesim.sampling import FIELD_BOUNDS, Draws, parameter_slot
-from basesim.schema import PROTOCOLS, parse_round_length
+from basesim.schema import PROTOCOLS, Scenario, parse_round_length
 
 __all__ = ["Party", "Negotiator", "Table", "play_one"]
 
@@ -544,3 +544,20 @@ def play_one(draws: Draws, world: int, *, protocol: str | None = None) -> dict[s
     (label) and ``ISSUE_level``, per actor ``utility_ACTOR``.
     """
     return Table(draws, world, protocol=protocol).run().row()
+
+
+def batch_row(table: pd.DataFrame, k: int, scenario: Scenario) -> dict[str, Any]:
+    """Row ``k`` of a :func:`basesim.model.play` table in :func:`play_one`'s keys, to compare the two."""
+    row = table.iloc[k]
+    out: dict[str, Any] = {
+        "result": str(row["result"]),
+        "round": int(row["round"]),
+        "date": row["date"],
+        "proposer": None if pd.isna(row["proposer"]) else str(row["proposer"]),
+    }
+    for name in scenario.issues:
+        out[name] = str(row[name])
+        out[f"{name}_level"] = int(row[f"{name}_level"])
+    for name in scenario.actors:
+        out[f"utility_{name}"] = float(row[f"utility_{name}"])
+    return out
