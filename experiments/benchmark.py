@@ -11,7 +11,7 @@ Four measurements, each a section of the results file:
   set size (PSS, shared pages split between the processes that share them)
   of the whole process tree, sampled every 50 ms.
 - ``reference``: the same draws played by the vectorised model (one batch)
-  and by :mod:`basesim.reference`, one Mesa model per replication as a plain
+  and by :mod:`basesim.model.reference`, one Mesa model per replication as a plain
   Mesa user would write it; both on one core, model only (no sampling), and
   the rows are checked equal. The ratio is the headline figure.
 - ``scaling``: cost per replication as the outcome space (issues, levels per
@@ -58,13 +58,13 @@ sys.path.insert(0, str(HERE))
 from benchmark_report import render  # noqa: E402
 
 import basesim  # noqa: E402
-from basesim.loader import load_scenario  # noqa: E402
-from basesim.model import NegotiationModel, batch_size, outcome_space, outcome_table, play  # noqa: E402
-from basesim.provenance import now, versions  # noqa: E402
-from basesim.reference import batch_row, play_one  # noqa: E402
-from basesim.runner import batch_draws  # noqa: E402
-from basesim.schema import PROTOCOLS  # noqa: E402
-from basesim.summary import Counts, named_outcomes  # noqa: E402
+from basesim.scenario.loader import load_scenario  # noqa: E402
+from basesim.model.negotiation import NegotiationModel, batch_size, outcome_space, outcome_table, play  # noqa: E402
+from basesim.montecarlo.provenance import now, versions  # noqa: E402
+from basesim.model.reference import batch_row, play_one  # noqa: E402
+from basesim.montecarlo.runner import batch_draws  # noqa: E402
+from basesim.scenario.schema import PROTOCOLS  # noqa: E402
+from basesim.montecarlo.summary import Counts, named_outcomes  # noqa: E402
 
 SECTIONS = ("throughput", "reference", "scaling", "profile")
 DEFAULT_SCENARIO = REPO / "scenarios" / "baseline.yaml"
@@ -304,7 +304,7 @@ def scaling_point(scenario, axis: str, value: int, protocol: str, *, seed: int, 
     from benchmark_scenarios import variant
 
     if axis == "rounds_no_breakdown":
-        from basesim.loader import with_overrides
+        from basesim.scenario.loader import with_overrides
 
         variant_scenario = with_overrides(variant(scenario, "rounds", value), {"protocol.breakdown_risk": 0.0})
     else:
@@ -355,20 +355,20 @@ def run_scaling(args: argparse.Namespace, say) -> list[dict[str, Any]]:
 
 #: Profile groups: label -> (file suffix, function name, use cumulative time).
 GROUPS = {
-    "sampling (sampling.sample)": ("basesim/sampling.py", "sample", True),
+    "sampling (sampling.sample)": ("basesim/scenario/sampling.py", "sample", True),
     "  of which scipy builds frozen distributions (rv_generic.freeze)": ("scipy/stats/_distn_infrastructure.py", "freeze", True),
     "  of which Dirichlet gamma quantiles (gamma._ppf)": ("scipy/stats/_continuous_distns.py", "_ppf", True),
-    "utilities and beliefs at the start (BatchState.__init__)": ("basesim/state.py", "__init__", True),
-    "events, re-deriving changed worlds (BatchState.apply_events)": ("basesim/state.py", "apply_events", True),
-    "proposals (Principal.propose)": ("basesim/agents.py", "propose", True),
-    "responses (Principal.accepts)": ("basesim/agents.py", "accepts", True),
-    "ending worlds (NegotiationModel.conclude)": ("basesim/model.py", "conclude", True),
-    "  of which dropping finished rows (BatchState.keep)": ("basesim/state.py", "keep", True),
-    "outcome table (model.outcome_table)": ("basesim/model.py", "outcome_table", True),
-    "counting (Counts.from_table)": ("basesim/summary.py", "from_table", True),
-    "kernel: sums over the outcome space (outer_sum, self time)": ("basesim/outcome_space.py", "outer_sum", False),
-    "kernel: influence mixing (mix_influence, self time)": ("basesim/outcome_space.py", "mix_influence", False),
-    "kernel: believed scores (BatchState._believed_score)": ("basesim/state.py", "_believed_score", True),
+    "utilities and beliefs at the start (BatchState.__init__)": ("basesim/model/state.py", "__init__", True),
+    "events, re-deriving changed worlds (BatchState.apply_events)": ("basesim/model/state.py", "apply_events", True),
+    "proposals (Principal.propose)": ("basesim/model/agents.py", "propose", True),
+    "responses (Principal.accepts)": ("basesim/model/agents.py", "accepts", True),
+    "ending worlds (NegotiationModel.conclude)": ("basesim/model/negotiation.py", "conclude", True),
+    "  of which dropping finished rows (BatchState.keep)": ("basesim/model/state.py", "keep", True),
+    "outcome table (model.outcome_table)": ("basesim/model/negotiation.py", "outcome_table", True),
+    "counting (Counts.from_table)": ("basesim/montecarlo/summary.py", "from_table", True),
+    "kernel: sums over the outcome space (outer_sum, self time)": ("basesim/model/outcome_space.py", "outer_sum", False),
+    "kernel: influence mixing (mix_influence, self time)": ("basesim/model/outcome_space.py", "mix_influence", False),
+    "kernel: believed scores (BatchState._believed_score)": ("basesim/model/state.py", "_believed_score", True),
 }
 
 

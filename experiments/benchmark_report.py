@@ -220,7 +220,7 @@ def _reference(rows: list[dict[str, Any]]) -> list[str]:
         return []
     lines = ["## Vectorised batch vs one Mesa model per replication", "",
              "The same draws (the first batch of the run's seed), one core, model only: `basesim.model.play` on "
-             "the whole batch (median of repeats) against `basesim.reference.play_one`, one `mesa.Model` per "
+             "the whole batch (median of repeats) against `basesim.model.reference.play_one`, one `mesa.Model` per "
              "replication with plain Python floats and loops, on its first worlds; their rows must be identical.",
              ""]
     body = [[r["protocol"], _fmt(r["vectorised_worlds"]), _fmt(r["vectorised_per_s"]), _fmt(r["reference_worlds"]),

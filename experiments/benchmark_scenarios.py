@@ -1,7 +1,7 @@
 """Synthetic variants of a scenario for the scaling benchmark (experiments/benchmark.py).
 
 Each function takes a scenario's plain data (``Scenario.to_data()``) and
-returns new data that :func:`basesim.loader.scenario_from_data` validates.
+returns new data that :func:`basesim.scenario.loader.scenario_from_data` validates.
 Only one thing changes per axis, everything else stays as in the source
 scenario (the baseline: 4 issues of 3, 6, 4, 4 levels = 288 outcomes, two
 principals, one influencer, 12 rounds, two events):
@@ -24,8 +24,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from basesim.loader import scenario_from_data
-from basesim.schema import Scenario
+from basesim.scenario.loader import scenario_from_data
+from basesim.scenario.schema import Scenario
 
 __all__ = ["variant", "with_issue_count", "with_levels", "with_influencers", "with_principals"]
 

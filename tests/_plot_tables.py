@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from basesim import load_scenario
-from basesim.plot_data import round_dates
-from basesim.schema import RESULTS, Scenario
-from basesim.summary import named_outcomes
+from basesim.views.plot_data import round_dates
+from basesim.scenario.schema import RESULTS, Scenario
+from basesim.montecarlo.summary import named_outcomes
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import strategies as st
 
-from basesim.loader import scenario_from_data
-from basesim.schema import Scenario
+from basesim.scenario.loader import scenario_from_data
+from basesim.scenario.schema import Scenario
 
 PROTOCOL_NAMES = ("alternating_offers", "equilibrium", "nash")
 

@@ -6,7 +6,7 @@ import textwrap
 
 import yaml
 
-from basesim.loader import scenario_from_data
+from basesim.scenario.loader import scenario_from_data
 
 #: Two principals, one influencer, an event, every kind of named outcome; fast to play.
 TALKS = textwrap.dedent(

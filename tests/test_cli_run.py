@@ -13,13 +13,13 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import basesim
-from basesim import results
+from basesim.montecarlo import results
 from basesim import cli
 from basesim.cli import main
 from basesim.errors import ScenarioError
-from basesim.loader import load_scenario
-from basesim.commands import common as commands_common
-from basesim.commands import run as run_command
+from basesim.scenario.loader import load_scenario
+from basesim.cli import common as commands_common
+from basesim.cli import run as run_command
 from runner_scenarios import TALKS, write
 
 FILES = {"runs.parquet", "summary.json", "summary.csv", "scenario.resolved.yaml", "provenance.json"}

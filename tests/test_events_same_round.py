@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from basesim.loader import load_scenario, scenario_from_data
-from basesim.model import play
-from basesim.reference import play_one
-from basesim.sampling import sample
+from basesim.scenario.loader import load_scenario, scenario_from_data
+from basesim.model.negotiation import play
+from basesim.model.reference import play_one
+from basesim.scenario.sampling import sample
 
 SALIENCE = {"round": 3, "probability": 0.5, "add": {"actors.turkey.salience.compensation": 0.05}}
 OUTSIDE = {"round": 3, "probability": 0.5, "add": {"actors.syria.outside_option": 0.10}}

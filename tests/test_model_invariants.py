@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 from model_scenarios import PROTOCOL_NAMES, dominated
 
-from basesim.loader import load_scenario
-from basesim.model import NegotiationModel, batch_size, play, trace, world_utilities
-from basesim.reference import play_one
-from basesim.sampling import sample
+from basesim.scenario.loader import load_scenario
+from basesim.model.negotiation import NegotiationModel, batch_size, play, trace, world_utilities
+from basesim.model.reference import play_one
+from basesim.scenario.sampling import sample
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 WORLDS = 240

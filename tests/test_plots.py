@@ -14,10 +14,10 @@ from scipy import stats
 
 import _plot_tables as T
 import basesim
-from basesim import plot_data as pdata
-from basesim import plots
+from basesim.views import plot_data as pdata
+from basesim.views import plots
 from basesim.errors import UsageError
-from basesim.summary import Summary
+from basesim.montecarlo.summary import Summary
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import _plot_tables as T
 import basesim
 from basesim import cli
 from basesim.cli import main
-from basesim.plots import FIGURE_KINDS
+from basesim.views.plots import FIGURE_KINDS
 
 BASELINE = T.ROOT / "scenarios" / "baseline.yaml"
 PNG = b"\x89PNG\r\n\x1a\n"

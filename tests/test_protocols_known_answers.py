@@ -33,10 +33,10 @@ import numpy as np
 import pytest
 from model_scenarios import split_the_pie
 
-from basesim.loader import scenario_from_data, with_overrides
-from basesim.model import play, trace
-from basesim.reference import play_one
-from basesim.sampling import sample
+from basesim.scenario.loader import scenario_from_data, with_overrides
+from basesim.model.negotiation import play, trace
+from basesim.model.reference import play_one
+from basesim.scenario.sampling import sample
 
 STEP = 0.001  # levels 0, 0.001, ..., 1
 

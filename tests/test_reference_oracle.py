@@ -1,4 +1,4 @@
-"""The vectorised batch against the plain per-world model (basesim.reference), on random small scenarios.
+"""The vectorised batch against the plain per-world model (basesim.model.reference), on random small scenarios.
 
 Fast kernel against a slow, obvious oracle: every world of a batch must give
 exactly (bit for bit) the row that the one-world Mesa model gives, under
@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from model_scenarios import PROTOCOL_NAMES, dominated, small_scenarios, split_the_pie
 
 from basesim.errors import UsageError
-from basesim.model import NegotiationModel, play, trace, world_utilities
-from basesim.reference import Table, batch_row, play_one
-from basesim.sampling import sample
+from basesim.model.negotiation import NegotiationModel, play, trace, world_utilities
+from basesim.model.reference import Table, batch_row, play_one
+from basesim.scenario.sampling import sample
 
 WORLDS = 6
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -10,9 +10,10 @@ import pytest
 
 import _plot_tables as T
 import basesim
-from basesim import plot_data as pdata
-from basesim import plots, report
-from basesim.distributions import Beta, Choice, Integers, Normal, Triangular, Uniform
+from basesim.views import plot_data as pdata
+from basesim.views import plots
+from basesim.views import report
+from basesim.scenario.distributions import Beta, Choice, Integers, Normal, Triangular, Uniform
 from basesim.errors import OutputError
 
 

@@ -12,11 +12,12 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import basesim
-from basesim import model, runner
+from basesim import model
+from basesim.montecarlo import runner
 from basesim.errors import ScenarioError, UsageError
-from basesim.runner import BatchOutput, batch_draws, batch_rng, replay, replicate_draws
-from basesim.sampling import sample, unit_columns
-from basesim.summary import Counts, Summary, named_outcomes, wilson_interval
+from basesim.montecarlo.runner import BatchOutput, batch_draws, batch_rng, replay, replicate_draws
+from basesim.scenario.sampling import sample, unit_columns
+from basesim.montecarlo.summary import Counts, Summary, named_outcomes, wilson_interval
 from runner_scenarios import DEADLOCK, DEADLOCK_BREAKDOWN, TALKS, load
 
 BATCH = 64

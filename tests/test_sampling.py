@@ -14,9 +14,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from basesim.distributions import Beta, Choice, Integers, Normal, Triangular, Uniform
-from basesim.loader import load_scenario
-from basesim.sampling import Draws, noise_columns, parameter_columns, sample, transform, uncertain_parameters, unit_columns
+from basesim.scenario.distributions import Beta, Choice, Integers, Normal, Triangular, Uniform
+from basesim.scenario.loader import load_scenario
+from basesim.scenario.sampling import Draws, noise_columns, parameter_columns, sample, transform, uncertain_parameters, unit_columns
 from conftest import SCENARIOS
 
 N = 4000

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from basesim.cli import main
-from basesim.loader import load_scenario
+from basesim.scenario.loader import load_scenario
 from conftest import SCENARIOS
 
 MINIMAL = SCENARIOS / "minimal.yaml"
@@ -68,7 +68,7 @@ def test_show_prints_the_resolved_scenario_as_yaml(capsys, path):
     code, out, err = run(capsys, "show", path)
     assert (code, err) == (0, "")
     assert out.startswith(f"# {path.stem}: resolved from {path}\n")
-    from basesim.loader import scenario_from_data
+    from basesim.scenario.loader import scenario_from_data
 
     assert scenario_from_data(yaml.safe_load(out)) == load_scenario(path)
     assert "extends" not in yaml.safe_load(out)
@@ -131,7 +131,7 @@ def plain(data):
 
 @pytest.fixture(scope="module")
 def schema():
-    from basesim.json_schema import scenario_json_schema
+    from basesim.scenario.json_schema import scenario_json_schema
 
     return scenario_json_schema()
 

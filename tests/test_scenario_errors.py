@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from basesim.errors import ScenarioError
-from basesim.loader import load_scenario, parse_override, scenario_from_data
+from basesim.scenario.loader import load_scenario, parse_override, scenario_from_data
 
 DISTS = "uniform, normal, beta, triangular, integers, choice"
 DIST_HINT = f"(a distribution is a mapping with 'dist' one of {DISTS})"

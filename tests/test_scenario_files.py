@@ -7,9 +7,9 @@ import re
 import pytest
 import yaml
 
-from basesim.distributions import Dirichlet, Triangular, Uniform
+from basesim.scenario.distributions import Dirichlet, Triangular, Uniform
 from basesim.errors import ScenarioError
-from basesim.loader import dump_scenario, load_scenario, scenario_from_data, scenario_hash, with_overrides
+from basesim.scenario.loader import dump_scenario, load_scenario, scenario_from_data, scenario_hash, with_overrides
 from conftest import SCENARIOS
 
 SHIPPED = sorted(SCENARIOS.glob("*.yaml"))

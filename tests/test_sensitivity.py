@@ -11,8 +11,8 @@ from scipy import stats
 
 import basesim
 from basesim import UsageError, load_scenario
-from basesim.sampling import noise_columns, unit_columns
-from basesim.sensitivity import (
+from basesim.scenario.sampling import noise_columns, unit_columns
+from basesim.analysis.sensitivity import (
     NOISE_FACTOR,
     correlation_ratio,
     input_ranking,

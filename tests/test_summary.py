@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from basesim import model
-from basesim.runner import batch_draws
-from basesim.summary import Counts, Summary, discrete_quantiles, max_half_width, named_outcomes, wilson_interval
+from basesim.montecarlo.runner import batch_draws
+from basesim.montecarlo.summary import Counts, Summary, discrete_quantiles, max_half_width, named_outcomes, wilson_interval
 from runner_scenarios import DEADLOCK, TALKS, load
 
 

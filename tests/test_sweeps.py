@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 import basesim
-import basesim.runner
+import basesim.montecarlo.runner
 from basesim import ScenarioError, UsageError, load_scenario
-from basesim.sweep_cache import SweepCache
-from basesim.sweeps import grid, latin_hypercube, point_seeds, sobol_sample, statistic_name, sweep
+from basesim.analysis.sweep_cache import SweepCache
+from basesim.analysis.sweeps import grid, latin_hypercube, point_seeds, sobol_sample, statistic_name, sweep
 
 BASELINE = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
 LEVERAGE = "actors.turkey.leverage.syria"
@@ -218,7 +218,7 @@ def test_save_writes_the_tables(tmp_path, leverage_sweep):
 
 def test_a_bad_point_is_reported_before_anything_runs(baseline, monkeypatch):
     calls = []
-    monkeypatch.setattr(basesim.runner, "run", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(basesim.montecarlo.runner, "run", lambda *a, **k: calls.append(1))
     with pytest.raises(ScenarioError, match=r"sweep point 1 \(actors.turkey.leverage.syria=1.5\): "
                                             r"actors.turkey.leverage.syria: must be in \[0, 1\], got 1.5"):
         sweep(baseline, {LEVERAGE: [0.2, 1.5]}, runs=10, seed=1, workers=1)
@@ -241,7 +241,7 @@ def test_bad_options_are_usage_errors(baseline):
 
 
 class _Counter:
-    """Wraps basesim.runner.run: counts calls, and raises KeyboardInterrupt on call ``fail_at``."""
+    """Wraps basesim.montecarlo.runner.run: counts calls, and raises KeyboardInterrupt on call ``fail_at``."""
 
     def __init__(self, real, fail_at=None):
         self.real, self.fail_at, self.calls = real, fail_at, []
@@ -255,27 +255,27 @@ class _Counter:
 
 def test_resume_after_an_interruption_recomputes_nothing_finished(baseline, tmp_path, monkeypatch):
     design = {LEVERAGE: [0.0, 0.1, 0.2, 0.3, 0.4]}
-    real = basesim.runner.run
+    real = basesim.montecarlo.runner.run
     interrupted = _Counter(real, fail_at=3)
-    monkeypatch.setattr(basesim.runner, "run", interrupted)
+    monkeypatch.setattr(basesim.montecarlo.runner, "run", interrupted)
     with pytest.raises(KeyboardInterrupt):
         sweep(baseline, design, runs=50, seed=11, workers=1, cache=tmp_path, keep_replications=True)
     assert len(interrupted.calls) == 2
     assert len(SweepCache(tmp_path)) == 2
 
     resumed = _Counter(real)
-    monkeypatch.setattr(basesim.runner, "run", resumed)
+    monkeypatch.setattr(basesim.montecarlo.runner, "run", resumed)
     result = sweep(baseline, design, runs=50, seed=11, workers=1, cache=tmp_path, keep_replications=True)
     assert resumed.calls == [{LEVERAGE: 0.2}, {LEVERAGE: 0.3}, {LEVERAGE: 0.4}]
     assert result.computed == [2, 3, 4]
     assert result.provenance["from_cache"] == 2
 
     again = _Counter(real)
-    monkeypatch.setattr(basesim.runner, "run", again)
+    monkeypatch.setattr(basesim.montecarlo.runner, "run", again)
     cached = sweep(baseline, design, runs=50, seed=11, workers=1, cache=tmp_path, keep_replications=True)
     assert again.calls == [] and cached.computed == []
 
-    monkeypatch.setattr(basesim.runner, "run", real)
+    monkeypatch.setattr(basesim.montecarlo.runner, "run", real)
     fresh = sweep(baseline, design, runs=50, seed=11, workers=1, keep_replications=True)
     pd.testing.assert_frame_equal(result.table, fresh.table)
     pd.testing.assert_frame_equal(cached.table, fresh.table)
@@ -284,8 +284,8 @@ def test_resume_after_an_interruption_recomputes_nothing_finished(baseline, tmp_
 
 def test_the_cache_key_holds_seed_runs_and_point(baseline, tmp_path, monkeypatch):
     sweep(baseline, {LEVERAGE: [0.0, 0.1]}, runs=20, seed=1, workers=1, cache=tmp_path)
-    counter = _Counter(basesim.runner.run)
-    monkeypatch.setattr(basesim.runner, "run", counter)
+    counter = _Counter(basesim.montecarlo.runner.run)
+    monkeypatch.setattr(basesim.montecarlo.runner, "run", counter)
     sweep(baseline, {LEVERAGE: [0.0, 0.1]}, runs=20, seed=2, workers=1, cache=tmp_path)  # new seed
     sweep(baseline, {LEVERAGE: [0.0, 0.1]}, runs=30, seed=1, workers=1, cache=tmp_path)  # new runs
     sweep(baseline, {LEVERAGE: [0.1, 0.2]}, runs=20, seed=1, workers=1, cache=tmp_path)  # one new point

@@ -11,7 +11,7 @@ import pytest
 
 from basesim import UsageError
 from basesim.cli import main
-from basesim.commands.sweep import parse_param, parse_params
+from basesim.cli.sweep import parse_param, parse_params
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")

@@ -13,7 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from basesim import UsageError
-from basesim.plots_sweeps import (
+from basesim.views.sweep_plots import (
     is_probability,
     plot_input_ranking,
     plot_sobol_indices,

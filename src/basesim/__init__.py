@@ -1,14 +1,14 @@
 """basesim: Monte Carlo agent-based simulation of negotiation scenarios."""
 
+from basesim._version import __version__
 from basesim.errors import BasesimError, OutputError, Problem, ScenarioError, UsageError
-from basesim.loader import dump_scenario, load_scenario, scenario_from_data, scenario_hash, with_overrides
-from basesim.results import RunResult, load_results
-from basesim.runner import run
-from basesim.schema import Scenario
-from basesim.sensitivity import input_ranking, sobol_sensitivity
-from basesim.sweeps import SweepResult, sweep
+from basesim.scenario.loader import dump_scenario, load_scenario, scenario_from_data, scenario_hash, with_overrides
+from basesim.montecarlo.results import RunResult, load_results
+from basesim.montecarlo.runner import run
+from basesim.scenario.schema import Scenario
+from basesim.analysis.sensitivity import input_ranking, sobol_sensitivity
+from basesim.analysis.sweeps import SweepResult, sweep
 
-__version__ = "0.1.0"
 
 __all__ = [
     "BasesimError",

@@ -1,0 +1,275 @@
+"""Picture commands: ``basesim plot``, ``basesim report`` and ``basesim compare``.
+
+``plot`` redraws the standard figures of a saved run (no re-run), ``report``
+writes one self-contained HTML page for it, and ``compare`` runs several
+scenarios and draws them side by side. :func:`run_every_protocol` serves
+``basesim run FILE --protocol all``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from basesim.views import plot_data as pdata
+from basesim.cli.app import app, console
+from basesim.errors import UsageError
+from basesim.scenario.loader import load_scenario
+from basesim.montecarlo.results import RunResult, check_writable, load_results
+from basesim.scenario.schema import PROTOCOLS, Scenario
+
+FIGURES_FOLDER = "figures"
+REPORT_FILE = "report.html"
+
+FormatOption = Annotated[str, typer.Option("--format", help="Figure file format: png, svg or pdf.")]
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def check_format(format: str) -> str:
+    from basesim.views.plots import FORMATS
+
+    if format not in FORMATS:
+        raise UsageError(f"--format: {format!r} is not a figure format; expected one of {', '.join(FORMATS)}")
+    return format
+
+
+def parse_kinds(kinds: list[str] | None) -> list[str] | None:
+    """``--kind`` values (repeatable, or comma-separated), validated; None for every kind."""
+    from basesim.views.plots import check_kinds
+
+    if not kinds:
+        return None
+    names = [k.strip() for value in kinds for k in value.split(",") if k.strip()]
+    return check_kinds(names)
+
+
+def _check_replicate(replicate: int | None, result: RunResult) -> None:
+    if replicate is not None and not 0 <= replicate < result.runs:
+        raise UsageError(f"--replicate: the run has {result.runs} replicates (0 to {result.runs - 1}), got {replicate}")
+
+
+def _shown(folder: Path, paths: list[Path]) -> str:
+    return f"{escape(str(folder))}/: " + ", ".join(escape(p.name) for p in paths)
+
+
+def write_run_figures(result: RunResult, folder: Path, *, format: str = "png") -> list[Path]:
+    """The standard figures of a finished run into ``FOLDER/figures/`` (what ``basesim run`` leaves)."""
+    from basesim.views.plots import write_figures
+
+    return write_figures(result, Path(folder) / FIGURES_FOLDER, format=format)
+
+
+def comparison_table(results: Mapping[str, RunResult], *, title: str) -> Table:
+    """Rows: result categories and named outcomes; columns: the variants, each ``estimate (low-high)``."""
+    table = Table(title=title, title_justify="left", pad_edge=False)
+    table.add_column("", overflow="fold")
+    for variant, result in results.items():
+        table.add_column(f"{escape(variant)}\n{result.runs:,} runs", justify="right")
+
+    def cell(row: Any) -> str:
+        if row is None or pd.isna(row["estimate"]):
+            return "-"
+        return f"{100 * row['estimate']:.1f}% ({100 * row['low']:.1f}-{100 * row['high']:.1f})"
+
+    results_frame = pdata.comparison_table(results, kind="result")
+    for name in ("agreement", "breakdown", "impasse"):
+        rows = results_frame[results_frame["result"] == name].set_index("variant")
+        table.add_row(name, *(cell(rows.loc[v]) if v in rows.index else "-" for v in results))
+    outcomes = pdata.comparison_table(results, kind="outcome")
+    if not outcomes.empty:
+        table.add_section()
+        for name in dict.fromkeys(outcomes["outcome"]):
+            rows = outcomes[outcomes["outcome"] == name].set_index("variant")
+            table.add_row(escape(str(rows["label"].iloc[0])),
+                          *(cell(rows.loc[v]) if v in rows.index else "-" for v in results))
+    return table
+
+
+def write_comparison(results: Mapping[str, RunResult], folder: Path, *, format: str = "png") -> list[Path]:
+    """Comparison figures (results, named outcomes, every issue the variants share) and ``comparison.csv``."""
+    from basesim.views.plots import comparison_figure, save_figure
+
+    folder = Path(folder)
+    written = [save_figure(comparison_figure(results, kind="result"), folder / f"compare-results.{format}")]
+    if any(r.scenario.outcomes for r in results.values()):
+        written.append(save_figure(comparison_figure(results, kind="outcome"), folder / f"compare-outcomes.{format}"))
+    scenarios = [r.scenario for r in results.values()]
+    for issue in scenarios[0].issue_names:
+        if all(issue in s.issues and s.issues[issue].labels == scenarios[0].issues[issue].labels for s in scenarios):
+            figure = comparison_figure(results, kind="level", issue=issue)
+            written.append(save_figure(figure, folder / f"compare-{issue}.{format}"))
+    frames = [pdata.comparison_table(results, kind=kind).rename(columns={kind: "name"}).assign(kind=kind)
+              for kind in ("result", "outcome")]
+    csv = pd.concat(frames, ignore_index=True)
+    csv = csv[["kind", "name", "variant"] + [c for c in csv.columns if c not in ("kind", "name", "variant")]]
+    path = folder / "comparison.csv"
+    csv.to_csv(path, index=False)
+    written.append(path)
+    return written
+
+
+def _default_out(prefix: str) -> Path:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = Path("results") / f"{prefix}-{stamp}"
+    folder, n = base, 2
+    while folder.exists():
+        folder, n = Path(f"{base}-{n}"), n + 1
+    return folder
+
+
+# --- basesim plot ---------------------------------------------------------------------------
+
+
+@app.command("plot")
+def plot_command(
+    results_dir: Annotated[Path, typer.Argument(metavar="RESULTS_DIR", help="A results folder of basesim run.")],
+    kind: Annotated[
+        list[str] | None,
+        typer.Option("--kind", help="Figure kinds (repeatable or comma-separated): results, outcomes, levels, "
+                                    "amounts, timing, utilities, negotiation. Default: all that apply."),
+    ] = None,
+    format: FormatOption = "png",
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Where to write (default: RESULTS_DIR/figures/).")
+    ] = None,
+    replicate: Annotated[
+        int | None, typer.Option("--replicate", help="The run to show in the 'negotiation' figure (default: a typical deal).")
+    ] = None,
+) -> None:
+    """Redraw the figures of a saved run, without running it again."""
+    from basesim.views.plots import write_figures
+
+    check_format(format)
+    kinds = parse_kinds(kind)
+    result = load_results(results_dir)
+    _check_replicate(replicate, result)
+    folder = out if out is not None else Path(results_dir) / FIGURES_FOLDER
+    check_writable(folder, option="--out")
+    written = write_figures(result, folder, format=format, kinds=kinds, replicate=replicate)
+    console.print(f"Wrote {len(written)} figure{'s' if len(written) != 1 else ''} to {_shown(folder, written)}",
+                  highlight=False, soft_wrap=True)
+
+
+# --- basesim report -------------------------------------------------------------------------
+
+
+@app.command("report")
+def report_command(
+    results_dir: Annotated[Path, typer.Argument(metavar="RESULTS_DIR", help="A results folder of basesim run.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="FILE", help="The HTML file (default: RESULTS_DIR/report.html).")
+    ] = None,
+    replicate: Annotated[
+        int | None, typer.Option("--replicate", help="The run to show as one negotiation (default: a typical deal).")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML page: the scenario in words, figures, tables, provenance."""
+    from basesim.views.report import write_report
+
+    result = load_results(results_dir)
+    _check_replicate(replicate, result)
+    path = out if out is not None else Path(results_dir) / REPORT_FILE
+    if path.exists() and path.is_dir():
+        raise UsageError(f"--out: {str(path)!r} is a folder; give the HTML file to write")
+    check_writable(path.parent, option="--out")
+    negotiation = None
+    if len(result.scenario.principals) >= 2:
+        negotiation = pdata.one_negotiation(result, replicate=replicate)
+    write_report(result, path, negotiation=negotiation)
+    console.print(f"Report written to {escape(str(path))} (open it in a browser; it needs no network)",
+                  highlight=False, soft_wrap=True)
+
+
+# --- basesim compare ------------------------------------------------------------------------
+
+
+def _variant_names(scenarios: list[Scenario], files: list[Path]) -> list[str]:
+    names: list[str] = []
+    for scenario, file in zip(scenarios, files):
+        name = scenario.name or file.stem
+        candidate, n = name, 2
+        while candidate in names:
+            candidate, n = f"{name}-{n}", n + 1
+        names.append(candidate)
+    return names
+
+
+@app.command("compare")
+def compare_command(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Two or more scenario YAML files.")],
+    runs: Annotated[int | None, typer.Option("--runs", help="Replications per scenario (default: each one's).")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for every scenario (default: each one's).")] = None,
+    protocol: Annotated[
+        str | None, typer.Option("--protocol", help="Run every scenario under this protocol (default: each one's).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", metavar="DIR", help="Folder (default: results/compare-<timestamp>/).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
+    format: FormatOption = "png",
+    figures: Annotated[
+        bool, typer.Option("--figures/--no-figures", help="Also write each run's standard figures.")
+    ] = True,
+) -> None:
+    """Run several scenarios and draw them side by side (grouped bars with intervals)."""
+    from basesim.montecarlo.runner import check_positive, check_protocol, check_seed, run as run_scenario
+
+    check_positive(runs, option="--runs")
+    check_seed(seed, option="--seed")
+    check_protocol(protocol, option="--protocol")
+    check_positive(workers, option="--workers")
+    check_format(format)
+    if len(files) < 2:
+        raise UsageError("compare: give at least two scenario files (to compare protocols on one scenario, "
+                         "use basesim run FILE --protocol all)")
+    scenarios = [load_scenario(f) for f in files]  # every file checked before anything runs
+    folder = out if out is not None else _default_out("compare")
+    check_writable(folder, option="--out")
+    results: dict[str, RunResult] = {}
+    for name, scenario in zip(_variant_names(scenarios, files), scenarios):
+        result = run_scenario(scenario, runs=runs, seed=seed, protocol=protocol, workers=workers)
+        result.save(folder / name)
+        if figures:
+            write_run_figures(result, folder / name, format=format)
+        results[name] = result
+    written = write_comparison(results, folder, format=format)
+    console.print(comparison_table(results, title="Compared: chance (95% interval), %"))
+    console.print(f"Each run's results are in {escape(str(folder))}/<scenario>/; comparison written to "
+                  f"{_shown(folder, written)}", highlight=False, soft_wrap=True)
+
+
+# --- basesim run FILE --protocol all ----------------------------------------------------------
+
+
+def run_every_protocol(run_one: Any, *, file: Path, overrides: list[str] | None, out: Path | None,
+                       protocol: str = "all", **options: Any) -> None:
+    """``basesim run FILE --protocol all``: one run per protocol in ``OUT/<protocol>/``, then the comparison.
+
+    ``run_one`` is the ``basesim run`` command function, called once per
+    protocol with the same options (so every check and output is the same);
+    the comparison figures and ``comparison.csv`` go to ``OUT/``.
+    """
+    format = "png"
+    scenario = load_scenario(file, overrides)
+    folder = out if out is not None else _default_out(f"{scenario.name or 'scenario'}-protocols")
+    check_writable(folder, option="--out")
+    for name in PROTOCOLS:
+        run_one(file=file, overrides=overrides, out=folder / name, protocol=name, **options)
+    results = {name.replace("_", " "): load_results(folder / name) for name in PROTOCOLS}
+    written = write_comparison(results, folder, format=format)
+    title = f"{scenario.title or scenario.name}: the protocols compared, chance (95% interval), %"
+    console.print(comparison_table(results, title=escape(title)))
+    console.print(f"Comparison written to {_shown(folder, written)}", highlight=False, soft_wrap=True)
+
+
+__all__ = ["compare_command", "plot_command", "report_command", "run_every_protocol", "write_comparison",
+           "write_run_figures"]

@@ -1,0 +1,20 @@
+"""The model layer: the negotiation itself, as a Mesa model over a batch of parallel worlds.
+
+Holds the outcome space, the batch state, the agents, the Mesa model
+(:func:`play`, :func:`trace`), the protocols (one theory each) and the plain
+one-world reference that checks them.
+
+May import: :mod:`basesim.scenario` (and :mod:`basesim.errors`).
+"""
+
+from basesim.model.negotiation import (
+    NegotiationModel,
+    batch_size,
+    outcome_space,
+    play,
+    round_dates,
+    trace,
+    world_utilities,
+)
+
+__all__ = ["NegotiationModel", "batch_size", "play", "trace", "round_dates", "world_utilities", "outcome_space"]

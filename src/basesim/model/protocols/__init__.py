@@ -1,0 +1,34 @@
+"""Theories of how the talks run, behind one interface (BRIEF.md, "Protocols").
+
+- ``alternating_offers``: time-dependent concession with noisy beliefs (default);
+- ``equilibrium``: subgame-perfect play of the finite-horizon alternating-offers
+  game with discount factors, by backward induction;
+- ``nash``: the asymmetric Nash bargaining solution.
+"""
+
+from __future__ import annotations
+
+from basesim.errors import UsageError
+from basesim.model.protocols.alternating import AlternatingOffers
+from basesim.model.protocols.base import Protocol
+from basesim.model.protocols.equilibrium import Equilibrium
+from basesim.model.protocols.nash import NashBargaining
+from basesim.scenario.schema import PROTOCOLS
+
+REGISTRY: dict[str, type[Protocol]] = {
+    "alternating_offers": AlternatingOffers,
+    "equilibrium": Equilibrium,
+    "nash": NashBargaining,
+}
+assert set(REGISTRY) == set(PROTOCOLS)
+
+
+def get_protocol(name: str) -> Protocol:
+    """A fresh protocol object by name."""
+    try:
+        return REGISTRY[name]()
+    except KeyError:
+        raise UsageError(f"protocol: {name!r} is not a protocol; expected one of {', '.join(REGISTRY)}") from None
+
+
+__all__ = ["AlternatingOffers", "Equilibrium", "NashBargaining", "Protocol", "REGISTRY", "get_protocol"]

@@ -1,0 +1,386 @@
+"""What a Monte Carlo run says: probabilities with Wilson intervals, quantiles.
+
+A run is summarised from additive :class:`Counts` (replications by result,
+by issue level, by round, and how often each named outcome held), so a batch
+can return a few small integer arrays instead of its table and memory does
+not grow with the number of runs. Every summary statistic is exact given the
+counts: the levels, rounds and amounts are discrete, so their quantiles come
+straight from the count histograms.
+
+References
+----------
+- E. B. Wilson (1927), "Probable inference, the law of succession, and
+  statistical inference", JASA 22(158):209-212, doi:10.1080/01621459.1927.10502953
+  (the score interval of a binomial proportion).
+- L. D. Brown, T. T. Cai, A. DasGupta (2001), "Interval estimation for a
+  binomial proportion", Statistical Science 16(2):101-133,
+  doi:10.1214/ss/1009213286 (why Wilson rather than the Wald interval).
+- R. J. Hyndman, Y. Fan (1996), "Sample quantiles in statistical packages",
+  The American Statistician 50(4):361-365, doi:10.2307/2684934 (definition 1,
+  the inverse of the empirical CDF, used for discrete quantiles).
+- H. A. David, H. N. Nagaraja (2003), *Order Statistics*, 3rd ed., section 7.1
+  (distribution-free confidence intervals for quantiles from order statistics).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from basesim.scenario.schema import RESULTS, Scenario
+
+__all__ = [
+    "Counts",
+    "QUANTILES",
+    "Summary",
+    "discrete_quantiles",
+    "max_half_width",
+    "named_outcomes",
+    "wilson_interval",
+]
+
+#: Probabilities at which money amounts and time to agreement are reported.
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+#: Confidence level of every interval in a summary.
+CONFIDENCE = 0.95
+
+SUMMARY_COLUMNS = ["kind", "name", "value", "estimate", "low", "high", "count", "runs", "label"]
+
+
+# --- intervals -------------------------------------------------------------------------
+
+
+def wilson_interval(count: Any, runs: Any, *, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion, vectorised.
+
+    With ``x`` successes in ``n`` trials, ``p = x / n`` and ``z`` the
+    ``(1 + confidence) / 2`` normal quantile (Wilson 1927)::
+
+        centre = (x + z^2 / 2) / (n + z^2)
+        half   = z / (n + z^2) * sqrt(x (n - x) / n + z^2 / 4)
+
+    ``count`` and ``runs`` broadcast against each other; returns ``(low,
+    high)`` as float arrays of their broadcast shape, NaN where ``runs`` is 0.
+    Equals ``scipy.stats.binomtest(x, n).proportion_ci(method="wilson")``.
+    """
+    x = np.asarray(count, dtype=float)
+    n = np.asarray(runs, dtype=float)
+    z = stats.norm.ppf(0.5 + confidence / 2)
+    z2 = z * z
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centre = (x + z2 / 2) / (n + z2)
+        half = z / (n + z2) * np.sqrt(np.maximum(x * (n - x) / n, 0.0) + z2 / 4)
+        low = np.where(n > 0, np.clip(centre - half, 0.0, 1.0), np.nan)
+        high = np.where(n > 0, np.clip(centre + half, 0.0, 1.0), np.nan)
+    # exact ends where the score interval touches them (no rounding below 0 / above 1)
+    low = np.where(x == 0, 0.0 * low, low)
+    high = np.where(x == n, 1.0 + 0.0 * high, high)
+    return low, high
+
+
+def discrete_quantiles(values: np.ndarray, counts: np.ndarray, probabilities: Any = QUANTILES,
+                       *, confidence: float = CONFIDENCE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Quantiles of a discrete distribution given as a histogram, with intervals.
+
+    ``values`` (m,) increasing, ``counts`` (m,) how often each occurred.
+    The estimate of quantile ``q`` is the smallest value whose cumulative
+    count reaches ``q * n`` (Hyndman & Fan's definition 1, numpy's
+    ``method="inverted_cdf"``), which is what the full table would give.
+    The interval is the distribution-free one from order statistics: ranks
+    ``binom.ppf(a/2, n, q)`` and ``binom.ppf(1 - a/2, n, q) + 1`` (David &
+    Nagaraja 2003, 7.1), clipped to [1, n]. Returns ``(estimate, low, high)``,
+    each (len(probabilities),); NaN when the histogram is empty.
+    """
+    values = np.asarray(values, dtype=float)
+    counts = np.asarray(counts, dtype=np.int64)
+    q = np.atleast_1d(np.asarray(probabilities, dtype=float))
+    n = int(counts.sum())
+    if n == 0:
+        nan = np.full(q.shape, np.nan)
+        return nan, nan.copy(), nan.copy()
+    cumulative = np.cumsum(counts)
+
+    def at_rank(rank: np.ndarray) -> np.ndarray:
+        rank = np.clip(rank, 1, n)
+        return values[np.searchsorted(cumulative, rank, side="left")]
+
+    # rank ceil(q n), computed as numpy's inverted_cdf does (q n, then the next integer up)
+    estimate = at_rank(np.maximum(np.ceil(n * q).astype(np.int64), 1))
+    alpha = 1.0 - confidence
+    low = at_rank(stats.binom.ppf(alpha / 2, n, q).astype(np.int64))
+    high = at_rank(stats.binom.ppf(1 - alpha / 2, n, q).astype(np.int64) + 1)
+    return estimate, low, high
+
+
+# --- named outcomes ----------------------------------------------------------------------
+
+
+def named_outcomes(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+    """One bool column ``outcome.NAME`` per named outcome of the scenario.
+
+    ``table`` has the columns of :func:`basesim.model.play` (``result``,
+    ``date``, ``ISSUE_level``). Every condition an outcome gives must hold:
+    ``issue`` with ``at_least`` / ``at_most`` / ``equals`` a level (compared by
+    level index, so the no-deal level counts when there is no agreement),
+    ``result``, and ``by`` (the talks ended on or before that date).
+    """
+    columns: dict[str, np.ndarray] = {}
+    n = len(table)
+    for name, outcome in scenario.outcomes.items():
+        holds = np.ones(n, dtype=bool)
+        if outcome.issue is not None:
+            issue = scenario.issues[outcome.issue]
+            level = table[f"{outcome.issue}_level"].to_numpy()
+            if outcome.at_least is not None:
+                holds &= level >= issue.level_index(outcome.at_least)
+            if outcome.at_most is not None:
+                holds &= level <= issue.level_index(outcome.at_most)
+            if outcome.equals is not None:
+                holds &= level == issue.level_index(outcome.equals)
+        if outcome.result is not None:
+            holds &= (table["result"] == outcome.result).to_numpy(dtype=bool)
+        if outcome.by is not None:
+            holds &= (table["date"] <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
+        columns[f"outcome.{name}"] = holds
+    return pd.DataFrame(columns, index=table.index)
+
+
+# --- counts --------------------------------------------------------------------------------
+
+
+def _result_codes(table: pd.DataFrame) -> np.ndarray:
+    column = table["result"]
+    if isinstance(column.dtype, pd.CategoricalDtype) and list(column.cat.categories) == list(RESULTS):
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+    else:
+        codes = pd.Index(list(RESULTS)).get_indexer(column.astype(object)).astype(np.int64)
+    if (codes < 0).any():
+        bad = sorted(set(table["result"].astype(str)) - set(RESULTS))
+        raise ValueError(f"result column holds {bad}; expected only {', '.join(RESULTS)}")
+    return codes
+
+
+@dataclass
+class Counts:
+    """Additive counts of a set of replications; ``a + b`` pools two sets.
+
+    Shapes (``R = 3`` results in the order agreement, breakdown, impasse;
+    ``T`` rounds; ``L_i`` levels of issue ``i``; ``O`` named outcomes):
+
+    - ``result`` (R,): replications by result;
+    - ``rounds`` (R, T): replications by result and the round the talks ended;
+    - ``levels``: issue -> (R, L_i), replications by result and final level;
+    - ``outcomes`` (O,): replications where each named outcome held.
+    """
+
+    runs: int
+    result: np.ndarray
+    rounds: np.ndarray
+    levels: dict[str, np.ndarray]
+    outcomes: np.ndarray
+
+    @classmethod
+    def empty(cls, scenario: Scenario) -> "Counts":
+        R, T = len(RESULTS), scenario.protocol.rounds
+        return cls(
+            runs=0,
+            result=np.zeros(R, np.int64),
+            rounds=np.zeros((R, T), np.int64),
+            levels={name: np.zeros((R, len(issue.labels)), np.int64) for name, issue in scenario.issues.items()},
+            outcomes=np.zeros(len(scenario.outcomes), np.int64),
+        )
+
+    @classmethod
+    def from_table(cls, scenario: Scenario, table: pd.DataFrame, flags: pd.DataFrame | None = None) -> "Counts":
+        """Count a table of :func:`basesim.model.play` rows (``flags``: its named outcomes)."""
+        if flags is None:
+            flags = named_outcomes(scenario, table)
+        R, T = len(RESULTS), scenario.protocol.rounds
+        code = _result_codes(table)
+        rounds = table["round"].to_numpy(dtype=np.int64)
+        levels = {}
+        for name, issue in scenario.issues.items():
+            L = len(issue.labels)
+            level = table[f"{name}_level"].to_numpy(dtype=np.int64)
+            levels[name] = np.bincount(code * L + level, minlength=R * L).reshape(R, L)
+        outcome_columns = [f"outcome.{name}" for name in scenario.outcomes]
+        return cls(
+            runs=len(table),
+            result=np.bincount(code, minlength=R),
+            rounds=np.bincount(code * T + rounds, minlength=R * T).reshape(R, T),
+            levels=levels,
+            outcomes=flags[outcome_columns].to_numpy(dtype=bool).sum(axis=0).astype(np.int64)
+            if outcome_columns else np.zeros(0, np.int64),
+        )
+
+    def __add__(self, other: "Counts") -> "Counts":
+        return Counts(
+            runs=self.runs + other.runs,
+            result=self.result + other.result,
+            rounds=self.rounds + other.rounds,
+            levels={k: v + other.levels[k] for k, v in self.levels.items()},
+            outcomes=self.outcomes + other.outcomes,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "runs": int(self.runs),
+            "result": self.result.tolist(),
+            "rounds": self.rounds.tolist(),
+            "levels": {k: v.tolist() for k, v in self.levels.items()},
+            "outcomes": self.outcomes.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], scenario: Scenario) -> "Counts":
+        empty = cls.empty(scenario)
+
+        def array(value: Any, like: np.ndarray) -> np.ndarray:
+            return np.asarray(value, dtype=np.int64).reshape(like.shape)
+
+        return cls(
+            runs=int(data["runs"]),
+            result=array(data["result"], empty.result),
+            rounds=array(data["rounds"], empty.rounds),
+            levels={k: array(data["levels"][k], v) for k, v in empty.levels.items()},
+            outcomes=array(data["outcomes"], empty.outcomes),
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Counts):
+            return NotImplemented
+        return self.to_dict() == other.to_dict()
+
+
+def probability_counts(counts: Counts) -> np.ndarray:
+    """Every reported probability's count, in summary-table order: results, levels, outcomes."""
+    per_level = [v.sum(axis=0) for v in counts.levels.values()]
+    return np.concatenate([counts.result, *per_level, counts.outcomes])
+
+
+def max_half_width(counts: Counts, *, confidence: float = CONFIDENCE) -> float:
+    """The widest Wilson interval's half-width ``(high - low) / 2`` over every reported probability."""
+    low, high = wilson_interval(probability_counts(counts), counts.runs, confidence=confidence)
+    return float(np.max((high - low) / 2))
+
+
+# --- the summary -----------------------------------------------------------------------------
+
+
+@dataclass
+class Summary:
+    """The summary statistics of a run, computed from its :class:`Counts`.
+
+    ``table`` is tidy, one row per statistic, columns ``kind`` (``result``,
+    ``level``, ``outcome``, ``quantile``), ``name``, ``value``, ``estimate``,
+    ``low``, ``high``, ``count``, ``runs`` and a human ``label``:
+
+    - ``result``: name ``result``, value agreement / breakdown / impasse;
+    - ``level``: name the issue, value the level label (the final level,
+      which is the no-deal level without an agreement);
+    - ``outcome``: name the named outcome, value ``true``;
+    - ``quantile``: name ``ISSUE.amount`` (all runs), ``ISSUE.amount_if_agreement``
+      or ``agreement.round`` (0-based round of the agreement, among
+      agreements); value ``p05`` ... ``p95``; ``count`` is the number of runs
+      the quantile is taken over.
+
+    Probabilities carry Wilson 95% intervals, quantiles order-statistic 95%
+    intervals.
+    """
+
+    scenario: Scenario
+    counts: Counts
+    table: pd.DataFrame = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.table = self._build_table()
+
+    @property
+    def runs(self) -> int:
+        return self.counts.runs
+
+    @classmethod
+    def from_table(cls, scenario: Scenario, table: pd.DataFrame) -> "Summary":
+        """Summary of a table of :func:`basesim.model.play` rows (outcome columns optional)."""
+        outcome_columns = [f"outcome.{name}" for name in scenario.outcomes]
+        flags = table[outcome_columns] if all(c in table for c in outcome_columns) else None
+        return cls(scenario, Counts.from_table(scenario, table, flags))
+
+    def _build_table(self) -> pd.DataFrame:
+        s, c = self.scenario, self.counts
+        rows: list[tuple] = []
+        for r, result in enumerate(RESULTS):
+            rows.append(("result", "result", result, int(c.result[r]), result))
+        for name, issue in s.issues.items():
+            per_level = c.levels[name].sum(axis=0)
+            for level, label in enumerate(issue.labels):
+                rows.append(("level", name, label, int(per_level[level]), f"{s.display(name)}: {label}"))
+        for o, (name, outcome) in enumerate(s.outcomes.items()):
+            rows.append(("outcome", name, "true", int(c.outcomes[o]), outcome.label or name))
+        probability = pd.DataFrame(rows, columns=["kind", "name", "value", "count", "label"])
+        count = probability["count"].to_numpy()
+        low, high = wilson_interval(count, c.runs)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            probability["estimate"] = count / c.runs if c.runs else np.nan
+        probability["low"], probability["high"] = low, high
+        probability["runs"] = c.runs
+
+        names = [f"p{round(q * 100):02d}" for q in QUANTILES]
+        quantile_rows = []
+
+        def add(name: str, label: str, values: np.ndarray, counts: np.ndarray) -> None:
+            estimate, low, high = discrete_quantiles(values, counts)
+            for j, q in enumerate(names):
+                quantile_rows.append(("quantile", name, q, estimate[j], low[j], high[j], int(counts.sum()), c.runs,
+                                      f"{label}, {q}"))
+
+        agreement = RESULTS.index("agreement")
+        for name, issue in s.issues.items():
+            amounts = issue.amounts
+            if amounts is None:
+                continue
+            unit = f" ({issue.unit})" if issue.unit else ""
+            add(f"{name}.amount", f"{s.display(name)}{unit}", amounts, c.levels[name].sum(axis=0))
+            add(f"{name}.amount_if_agreement", f"{s.display(name)}{unit} if agreed", amounts,
+                c.levels[name][agreement])
+        add("agreement.round", "Round of agreement (0 = first)", np.arange(s.protocol.rounds, dtype=float),
+            c.rounds[agreement])
+        quantiles = pd.DataFrame(quantile_rows, columns=["kind", "name", "value", "estimate", "low", "high",
+                                                         "count", "runs", "label"])
+        table = pd.concat([probability[SUMMARY_COLUMNS], quantiles[SUMMARY_COLUMNS]], ignore_index=True)
+        table["count"] = table["count"].astype(np.int64)
+        table["runs"] = table["runs"].astype(np.int64)
+        for column in ("estimate", "low", "high"):
+            table[column] = table[column].astype(float)
+        return table
+
+    def probabilities(self) -> pd.DataFrame:
+        """The probability rows (kinds result, level, outcome)."""
+        return self.table[self.table["kind"] != "quantile"].reset_index(drop=True)
+
+    def max_half_width(self) -> float:
+        """The widest Wilson interval's half-width, ``(high - low) / 2``, over every probability."""
+        rows = self.probabilities()
+        return float(((rows["high"] - rows["low"]) / 2).max())
+
+    def probability(self, kind: str, name: str, value: str = "true") -> float:
+        """One estimate, e.g. ``probability("result", "result", "agreement")``."""
+        t = self.table
+        match = t[(t["kind"] == kind) & (t["name"] == name) & (t["value"] == value)]
+        if match.empty:
+            raise KeyError(f"no {kind} row {name}={value} in the summary")
+        return float(match["estimate"].iloc[0])
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: the counts (from which everything is rebuilt) and the table."""
+        records = self.table.astype(object).where(self.table.notna(), None).to_dict(orient="records")
+        return {"runs": self.runs, "confidence": CONFIDENCE, "counts": self.counts.to_dict(), "table": records}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], scenario: Scenario) -> "Summary":
+        return cls(scenario, Counts.from_dict(data["counts"], scenario))
