@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
 
 from basesim.scenario.distributions import Dirichlet, param_support
 from basesim.scenario.schema import Issue, Scenario
@@ -196,3 +200,28 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
             if ref is not None and (msg := _check_level(scenario.issues[outcome.issue], ref)):
                 problems.append((f"{base}.{key}", msg))
     return problems
+
+
+def show_value(value: Any) -> str:
+    """A value as the user wrote it in YAML: ``'high'``, ``1.7``, ``true``, ``[0.15]``, ``{dist: x}``."""
+    if value is None:
+        return "nothing (an empty value)"
+    if isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, (dict, list)):
+        text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip()
+        text = text.removesuffix("...").strip()
+    elif isinstance(value, float):
+        text = f"{value:g}" if abs(value) < 1e15 else repr(value)
+    else:
+        text = str(value)
+    return text if len(text) <= 70 else text[:67] + "..."
+
+
+def allowed_keys(model: type[BaseModel]) -> list[str]:
+    """The keys a pydantic model accepts, by the names written in YAML (aliases)."""
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
