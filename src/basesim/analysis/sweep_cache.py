@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from basesim.errors import OutputError
-from basesim.scenario.schema import Scenario
 from basesim.montecarlo.summary import Summary
+from basesim.scenario.schema import Scenario
 
 __all__ = ["CachedPoint", "SweepCache", "point_key"]
 

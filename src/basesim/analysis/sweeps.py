@@ -48,12 +48,12 @@ import pandas as pd
 from scipy.stats import qmc
 
 from basesim._version import __version__
-from basesim.errors import BasesimError, UsageError
-from basesim.scenario.loader import load_scenario, scenario_hash, with_overrides
-from basesim.montecarlo.runner import process_pool
-from basesim.scenario.schema import Scenario
-from basesim.montecarlo.summary import Summary
 from basesim.analysis.sweep_cache import SweepCache, point_key
+from basesim.errors import BasesimError, UsageError
+from basesim.montecarlo.runner import process_pool
+from basesim.montecarlo.summary import Summary
+from basesim.scenario.loader import load_scenario, scenario_hash, with_overrides
+from basesim.scenario.schema import Scenario
 
 __all__ = [
     "SweepResult",
@@ -405,7 +405,13 @@ def sweep(
 
     Every point's scenario is checked before anything runs.
     """
-    from basesim.montecarlo.runner import check_positive, check_protocol, check_seed, resolve_seed, run
+    from basesim.montecarlo.runner import (
+        check_positive,
+        check_protocol,
+        check_seed,
+        resolve_seed,
+        run,
+    )
 
     runs = check_positive(runs, option="runs")
     seed = check_seed(seed)
