@@ -11,20 +11,16 @@ from scipy import stats
 
 import basesim
 from basesim import UsageError, load_scenario
-from basesim.scenario.sampling import noise_columns, unit_columns
+from basesim.analysis.ranking import correlation_ratio, rank_inputs
 from basesim.analysis.sensitivity import (
     NOISE_FACTOR,
-    correlation_ratio,
     input_ranking,
-    ishigami,
-    rank_inputs,
-    saltelli_2010,
     scenario_outputs,
-    sobol_analysis,
-    sobol_design,
     sobol_factors,
     sobol_sensitivity,
 )
+from basesim.analysis.sobol import ishigami, saltelli_2010, sobol_analysis, sobol_design
+from basesim.scenario.sampling import noise_columns, unit_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

@@ -62,13 +62,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from basesim.analysis.ranking import correlation_ratio, rank_inputs
+from basesim.analysis.ranking import rank_inputs
 from basesim.analysis.sobol import (
-    SobolDesign,
     SobolIndices,
-    ishigami,
     sobol_analysis,
-    sobol_design,
 )
 from basesim.errors import UsageError
 from basesim.montecarlo.summary import named_outcomes
@@ -84,18 +81,11 @@ from basesim.scenario.schema import Scenario
 
 __all__ = [
     "NOISE_FACTOR",
-    "SobolDesign",
-    "SobolIndices",
-    "correlation_ratio",
     "input_names",
     "input_ranking",
-    "ishigami",
     "output_label",
     "output_names",
-    "rank_inputs",
     "scenario_outputs",
-    "sobol_analysis",
-    "sobol_design",
     "sobol_factors",
     "sobol_sensitivity",
 ]

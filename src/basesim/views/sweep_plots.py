@@ -249,7 +249,7 @@ def plot_sobol_indices(
 ) -> Axes:
     """Horizontal bars of first-order and total Sobol' indices with 95% intervals, most important on top.
 
-    ``table`` is :attr:`basesim.analysis.sensitivity.SobolIndices.table`; ``output``
+    ``table`` is :attr:`basesim.analysis.sobol.SobolIndices.table`; ``output``
     picks one output (default the first); ``top`` keeps the highest-ranked factors.
     """
     _need(table, ["output", "factor", "rank", "first_order", "first_order_low", "first_order_high",
@@ -291,7 +291,7 @@ def plot_input_ranking(
     """Horizontal bars of the correlation ratio (eta^2) with 95% intervals, most important on top;
     a bar is blue when the input raises the output (Spearman's rho > 0), orange when it lowers it.
 
-    ``table`` is :func:`basesim.analysis.sensitivity.rank_inputs`' table.
+    ``table`` is :func:`basesim.analysis.ranking.rank_inputs`' table.
     """
     _need(table, ["output", "input", "rank", "correlation_ratio", "correlation_ratio_low",
                   "correlation_ratio_high", "spearman"], "plot_input_ranking")
