@@ -28,8 +28,8 @@ import numpy as np
 import pandas as pd
 
 from basesim.errors import UsageError
-from basesim.scenario.schema import RESULTS, Scenario
 from basesim.montecarlo.summary import Counts, Summary, wilson_interval
+from basesim.scenario.schema import RESULTS, Scenario
 
 __all__ = [
     "GIVEN_ALL",

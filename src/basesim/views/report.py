@@ -18,13 +18,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from basesim.views import plot_data as pdata
-from basesim.views import plots
-from basesim.scenario.distributions import Beta, Choice, Dirichlet, Integers, Normal, Triangular, Uniform, _Dist
 from basesim.errors import OutputError
+from basesim.montecarlo.summary import Summary
+from basesim.scenario.distributions import (
+    Beta,
+    Choice,
+    Dirichlet,
+    Integers,
+    Normal,
+    Triangular,
+    Uniform,
+    _Dist,
+)
 from basesim.scenario.loader import dump_scenario
 from basesim.scenario.schema import Issue, Scenario
-from basesim.montecarlo.summary import Summary
+from basesim.views import plot_data as pdata
+from basesim.views import plots
 
 __all__ = ["scenario_in_words", "report_html", "write_report", "FIGURE_CAPTIONS"]
 

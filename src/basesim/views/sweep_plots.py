@@ -23,7 +23,7 @@ from matplotlib.ticker import PercentFormatter
 from matplotlib.transforms import offset_copy
 
 from basesim.errors import UsageError
-from basesim.views.plots import INK, MUTED, OUTCOME_COLOR, _tidy
+from basesim.views.style import INK, MUTED, OUTCOME_COLOR, tidy
 
 __all__ = [
     "is_probability",
@@ -47,7 +47,7 @@ def is_probability(statistic: str) -> bool:
     return statistic.split(".", 1)[0] in ("result", "level", "outcome")
 
 
-def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+def axes_or_new(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     if ax is not None:
         return ax
     import matplotlib.pyplot as plt  # only for interactive use; the CLI passes its own Axes
@@ -56,7 +56,7 @@ def _axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
     return new
 
 
-def _titles(ax: Axes, title: str | None, subtitle: str | None) -> None:
+def set_titles(ax: Axes, title: str | None, subtitle: str | None) -> None:
     """A bold title and a grey subtitle above the axes, wrapped to fit; long paths never squeeze the plot."""
     lines = textwrap.wrap(subtitle, 78) if subtitle else []
     if title:
@@ -109,7 +109,7 @@ def plot_sweep_line(
     Non-numeric parameter values (e.g. protocols) are spaced evenly.
     """
     _need(table, [parameter, statistic, f"{statistic}_low", f"{statistic}_high"], "plot_sweep_line")
-    ax = _axes(ax, (6.0, 3.8))
+    ax = axes_or_new(ax, (6.0, 3.8))
     data = table.sort_values(parameter) if _numeric(table[parameter]) else table
     x = data[parameter].to_numpy(dtype=float) if _numeric(data[parameter]) else np.arange(len(data))
     y = data[statistic].to_numpy(dtype=float)
@@ -125,9 +125,9 @@ def plot_sweep_line(
         ax.set_ylim(low, min(1.0, high * 1.1) if high < 0.9 else 1.0)
     ax.set_xlabel(parameter, fontsize=9, color=INK)
     ax.set_ylabel(label or statistic, fontsize=9, color=INK)
-    _tidy(ax, grid="both")
+    tidy(ax, grid="both")
     ax.legend(frameon=False, fontsize=8.5, loc="best")
-    _titles(ax, title if title is not None else (label or statistic), subtitle)
+    set_titles(ax, title if title is not None else (label or statistic), subtitle)
     return ax
 
 
@@ -152,7 +152,7 @@ def plot_sweep_heatmap(
     if table.duplicated([x, y]).any():
         raise UsageError(f"plot_sweep_heatmap: several points share the same ({x}, {y}); "
                          "a heatmap needs one point per pair (sweep a grid of exactly these two parameters)")
-    ax = _axes(ax, (6.4, 4.8))
+    ax = axes_or_new(ax, (6.4, 4.8))
     estimate = table.pivot(index=y, columns=x, values=statistic)
     half = (table.assign(_half=(table[f"{statistic}_high"] - table[f"{statistic}_low"]) / 2)
             .pivot(index=y, columns=x, values="_half"))
@@ -183,8 +183,8 @@ def plot_sweep_heatmap(
                     text += f"\n±{100 * h:.0f}" if probability else f"\n±{h:.2g}"
                 ax.text(j, i, text, ha="center", va="center", fontsize=7.5,
                         color="white" if dark else INK, linespacing=1.1)
-    _tidy(ax, grid=None)
-    _titles(ax, title if title is not None else (label or statistic), subtitle)
+    tidy(ax, grid=None)
+    set_titles(ax, title if title is not None else (label or statistic), subtitle)
     return ax
 
 
@@ -257,7 +257,7 @@ def plot_sobol_indices(
     output, rows = _one_output(table, output, "plot_sobol_indices")
     if top is not None:
         rows = rows.head(top)
-    ax = _axes(ax, (6.4, 1.2 + 0.34 * len(rows)))
+    ax = axes_or_new(ax, (6.4, 1.2 + 0.34 * len(rows)))
     y = np.arange(len(rows))[::-1]
     height = 0.38
     for offset, kind, color, name in ((height / 2, "total_order", TOTAL_COLOR, "total (with interactions)"),
@@ -272,9 +272,9 @@ def plot_sobol_indices(
     ax.set_xlabel("share of the output's variance", fontsize=9, color=INK)
     ax.set_xlim(min(-0.02, float(rows["first_order_low"].min()) - 0.02),
                 max(0.1, float(rows["total_order_high"].max()) * 1.05))
-    _tidy(ax, grid="x")
+    tidy(ax, grid="x")
     ax.legend(frameon=False, fontsize=8.5, loc="lower right")
-    _titles(ax, title if title is not None else f"What drives \u201c{label or output}\u201d", subtitle)
+    set_titles(ax, title if title is not None else f"What drives \u201c{label or output}\u201d", subtitle)
     return ax
 
 
@@ -298,7 +298,7 @@ def plot_input_ranking(
     output, rows = _one_output(table, output, "plot_input_ranking")
     if top is not None:
         rows = rows.head(top)
-    ax = _axes(ax, (6.4, 1.2 + 0.3 * len(rows)))
+    ax = axes_or_new(ax, (6.4, 1.2 + 0.3 * len(rows)))
     y = np.arange(len(rows))[::-1]
     estimate = rows["correlation_ratio"].to_numpy(dtype=float)
     colors = [TOTAL_COLOR if rho >= 0 else NEGATIVE_COLOR for rho in rows["spearman"].fillna(0)]
@@ -313,8 +313,8 @@ def plot_input_ranking(
 
     ax.legend(handles=[Patch(color=TOTAL_COLOR, label="raises it"), Patch(color=NEGATIVE_COLOR, label="lowers it")],
               frameon=False, fontsize=8.5, loc="lower right")
-    _tidy(ax, grid="x")
-    _titles(ax, title if title is not None else f"What drives \u201c{label or output}\u201d", subtitle)
+    tidy(ax, grid="x")
+    set_titles(ax, title if title is not None else f"What drives \u201c{label or output}\u201d", subtitle)
     return ax
 
 
