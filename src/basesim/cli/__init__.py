@@ -3,6 +3,7 @@
 May import: every other layer.
 """
 
-from basesim.cli.app import app, console, entry, err_console, fail, main
+from basesim.cli.app import app, console, err_console, fail
+from basesim.cli.main import entry, main
 
 __all__ = ["app", "console", "entry", "err_console", "fail", "main"]

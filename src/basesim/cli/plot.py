@@ -18,12 +18,12 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from basesim.views import plot_data as pdata
 from basesim.cli.app import app, console
 from basesim.errors import UsageError
-from basesim.scenario.loader import load_scenario
 from basesim.montecarlo.results import RunResult, check_writable, load_results
+from basesim.scenario.loader import load_scenario
 from basesim.scenario.schema import PROTOCOLS, Scenario
+from basesim.views import plot_data as pdata
 
 FIGURES_FOLDER = "figures"
 REPORT_FILE = "report.html"
@@ -221,7 +221,8 @@ def compare_command(
     ] = True,
 ) -> None:
     """Run several scenarios and draw them side by side (grouped bars with intervals)."""
-    from basesim.montecarlo.runner import check_positive, check_protocol, check_seed, run as run_scenario
+    from basesim.montecarlo.runner import check_positive, check_protocol, check_seed
+    from basesim.montecarlo.runner import run as run_scenario
 
     check_positive(runs, option="--runs")
     check_seed(seed, option="--seed")

@@ -24,7 +24,6 @@ from rich.table import Table
 from basesim.cli.app import app, console, err_console
 from basesim.cli.common import connect_scheduler, progress_bar
 from basesim.errors import UsageError
-from basesim.scenario.loader import load_scenario
 from basesim.montecarlo.results import check_writable, load_results
 from basesim.montecarlo.runner import (
     DEFAULT_MAX_RUNS,
@@ -34,11 +33,13 @@ from basesim.montecarlo.runner import (
     check_replicate,
     check_seed,
     replay,
+)
+from basesim.montecarlo.runner import (
     run as run_scenario,
 )
-from basesim.scenario.schema import Scenario
 from basesim.montecarlo.summary import Summary
-
+from basesim.scenario.loader import load_scenario
+from basesim.scenario.schema import Scenario
 
 SetOption = Annotated[
     list[str] | None,

@@ -17,11 +17,19 @@ from rich.markup import escape
 from rich.table import Table
 
 from basesim.cli.app import app, console, err_console, fail
-from basesim.scenario.distributions import Beta, Choice, Dirichlet, Integers, Normal, Triangular, Uniform
 from basesim.errors import OutputError, ScenarioError
+from basesim.montecarlo.results import atomic_write
+from basesim.scenario.distributions import (
+    Beta,
+    Choice,
+    Dirichlet,
+    Integers,
+    Normal,
+    Triangular,
+    Uniform,
+)
 from basesim.scenario.json_schema import scenario_json_schema
 from basesim.scenario.loader import dump_scenario, load_scenario, scenario_hash
-from basesim.montecarlo.results import atomic_write
 from basesim.scenario.sampling import uncertain_parameters
 from basesim.scenario.schema import Scenario
 

@@ -28,9 +28,9 @@ from rich.table import Table
 from basesim.cli.app import app, console, err_console
 from basesim.cli.common import connect_scheduler, progress_bar
 from basesim.errors import UsageError
-from basesim.scenario.loader import load_scenario
 from basesim.montecarlo.results import atomic_write, check_writable
 from basesim.montecarlo.runner import check_positive, check_protocol, check_seed
+from basesim.scenario.loader import load_scenario
 
 __all__ = ["parse_param", "parse_params", "sensitivity_command", "sweep_command"]
 
@@ -150,9 +150,13 @@ def sweep_command(
     show_progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
 ) -> None:
     """Run a scenario over a grid of parameter values; write the table and a figure."""
-    from basesim.views.plots import save_figure
-    from basesim.views.sweep_plots import default_statistic, is_probability, sweep_figure
     from basesim.analysis.sweeps import sweep
+    from basesim.views.plots import save_figure
+    from basesim.views.sweep_plots import (
+        default_statistic,
+        is_probability,
+        sweep_figure,
+    )
 
     check_positive(runs, option="--runs")
     check_seed(seed, option="--seed")
@@ -284,10 +288,15 @@ def sensitivity_command(
     ] = None,
 ) -> None:
     """Rank the uncertain inputs by how much each drives each outcome, with 95% intervals."""
+    from basesim.analysis.sensitivity import (
+        check_outputs,
+        input_ranking,
+        output_label,
+        sobol_sensitivity,
+    )
+    from basesim.montecarlo.runner import run
     from basesim.views.plots import save_figure
     from basesim.views.sweep_plots import sensitivity_figure
-    from basesim.montecarlo.runner import run
-    from basesim.analysis.sensitivity import check_outputs, input_ranking, output_label, sobol_sensitivity
 
     if method not in ("sobol", "ranking"):
         raise UsageError(f"--method: {method!r} is not a method; expected sobol or ranking")
