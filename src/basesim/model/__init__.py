@@ -10,6 +10,7 @@ May import: :mod:`basesim.scenario` (and :mod:`basesim.errors`).
 from basesim.model.negotiation import (
     NegotiationModel,
     batch_size,
+    horizon_dates,
     outcome_space,
     play,
     round_dates,
@@ -17,4 +18,4 @@ from basesim.model.negotiation import (
     world_utilities,
 )
 
-__all__ = ["NegotiationModel", "batch_size", "play", "trace", "round_dates", "world_utilities", "outcome_space"]
+__all__ = ["NegotiationModel", "batch_size", "play", "trace", "round_dates", "horizon_dates", "world_utilities", "outcome_space"]

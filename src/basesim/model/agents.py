@@ -17,6 +17,11 @@ if TYPE_CHECKING:
     from basesim.model.talks import Talks
 
 
+#: Utilities that differ by less than this are equal: sums of saliences round differently
+#: (a shared ideal worth 0.9999999999999999 against a target of 1.0 must be accepted).
+TOLERANCE = 1e-9
+
+
 class Actor(mesa.Agent):
     """Any party: ``name`` and its index among the scenario's actors."""
 
@@ -61,8 +66,19 @@ class Principal(Actor):
 
     @property
     def reservation_utility(self) -> np.ndarray:
-        """(worlds,): ``r_a = U_a(no_deal) + outside_option``."""
+        """(worlds,): ``r_a = max(V_a, b_a)``, the least it accepts (docs/model.md, "Payoffs: flows")."""
         return self.model.state.reservation[:, self.slot]
+
+    @property
+    def deadline(self) -> np.ndarray:
+        """(worlds,): the month by which it believes it must settle."""
+        return self.model.state.params["deadline"][:, self.index]
+
+    def walks_out(self, round_: int) -> np.ndarray:
+        """(worlds,) bool: its deadline has passed and a breakdown beats dragging on (``b_a > V_a``)."""
+        state = self.model.state
+        late = round_ * self.model.months_per_round >= self.deadline
+        return late & (state.walkout_value[:, self.slot] > state.disagreement_value[:, self.slot])
 
     @property
     def concession(self) -> np.ndarray:
@@ -79,14 +95,17 @@ class Principal(Actor):
     def target(self, round_: int) -> np.ndarray:
         """Target utility in ``round_``, never below the reservation utility.
 
-        ``tau(t) = r + (1 - r) (1 - (t / T) ** (1 / beta))``: the time-dependent
-        tactic of Faratin, Sierra and Jennings (1998), "Negotiation decision
-        functions for autonomous agents", Robotics and Autonomous Systems
-        24(3-4), doi:10.1016/S0921-8890(98)00029-3, with beta the concession
-        exponent: beta < 1 concedes late (Boulware), beta > 1 early (Conceder).
+        ``tau(t) = r + (1 - r) (1 - min(t / D, 1) ** (1 / beta))`` with ``t`` the
+        months since the start and ``D`` the actor's own believed deadline: the
+        time-dependent tactic of Faratin, Sierra and Jennings (1998),
+        "Negotiation decision functions for autonomous agents", Robotics and
+        Autonomous Systems 24(3-4), doi:10.1016/S0921-8890(98)00029-3, with beta
+        the concession exponent: beta < 1 concedes late (Boulware), beta > 1
+        early (Conceder). In calendar time, so the round length is only the resolution.
         """
         r = self.reservation_utility
-        fraction = (round_ / self.model.rounds) ** (1.0 / self.concession)
+        elapsed = np.minimum(round_ * self.model.months_per_round / self.deadline, 1.0)
+        fraction = elapsed ** (1.0 / self.concession)
         return np.maximum(r + (1.0 - r) * (1.0 - fraction), r)
 
     def propose(self, round_: int) -> tuple[np.ndarray, np.ndarray]:
@@ -107,10 +126,10 @@ class Principal(Actor):
         empty = rank[rows, offer] == 0
         if empty.any():
             offer[empty] = self.model.state.favourite[empty, self.slot]
-        made = utility[rows, offer] >= self.reservation_utility
+        made = utility[rows, offer] >= self.reservation_utility - TOLERANCE
         return offer, made
 
     def accepts(self, offer: np.ndarray, round_: int) -> np.ndarray:
-        """(worlds,) bool: the offer is worth at least the current target."""
+        """(worlds,) bool: the offer is worth at least the current target (within :data:`TOLERANCE`)."""
         rows = np.arange(offer.size)
-        return self.utility[rows, offer] >= self.target(round_)
+        return self.utility[rows, offer] >= self.target(round_) - TOLERANCE

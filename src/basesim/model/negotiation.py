@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from basesim.model.agents import Influencer, Principal
-from basesim.model.outcome_space import OutcomeSpace
+from basesim.model.outcome_space import OutcomeSpace, level_terms, mix_influence
 from basesim.model.protocols import get_protocol
 from basesim.scenario.sampling import Draws
 from basesim.scenario.schema import RESULTS, Scenario, parse_round_length
 from basesim.model.state import BatchState
 
-__all__ = ["NegotiationModel", "batch_size", "play", "trace", "round_dates", "world_utilities", "outcome_space"]
+__all__ = ["NegotiationModel", "batch_size", "play", "trace", "round_dates", "horizon_dates", "world_utilities",
+           "outcome_space"]
 
 RESULT_CODES = {name: code for code, name in enumerate(RESULTS)}
 
@@ -68,6 +69,12 @@ def round_dates(scenario: Scenario) -> np.ndarray:
     return _dates(protocol.start_date.isoformat(), protocol.rounds, protocol.round_length)
 
 
+def horizon_dates(scenario: Scenario) -> np.ndarray:
+    """The start of every round and the end of the horizon, (rounds + 1,) datetime64."""
+    protocol = scenario.protocol
+    return _dates(protocol.start_date.isoformat(), protocol.rounds + 1, protocol.round_length)
+
+
 class NegotiationModel(mesa.Model):
     """One batch of worlds negotiating under one protocol.
 
@@ -83,6 +90,7 @@ class NegotiationModel(mesa.Model):
         self.scenario = scenario
         self.protocol = get_protocol(protocol or scenario.protocol.name)
         self.rounds = scenario.protocol.rounds
+        self.months_per_round = scenario.months_per_round
         self.space = outcome_space(scenario)
         self.state = BatchState(draws, self.space, with_beliefs=self.protocol.uses_beliefs)
         self.principals: list[Principal] = []
@@ -99,9 +107,8 @@ class NegotiationModel(mesa.Model):
         self.end_round = np.full(n, -1, dtype=np.int64)
         self.agreement = np.full(n, -1, dtype=np.int64)
         self.proposer_slot = np.full(n, -1, dtype=np.int64)
+        self.cause = np.full(n, -1, dtype=np.int64)  # breakdown: -1 hazard, else the slot of who walked out
         self.final = {name: np.array(v, copy=True) for name, v in self.state.params.items()}
-        self.final_utility = np.zeros((n, len(self.principals)))
-        self.final_reservation = np.zeros((n, len(self.principals)))
         self.recording = record
         self.records: list[dict] = []
         self.round = 0
@@ -112,17 +119,22 @@ class NegotiationModel(mesa.Model):
         """Whose turn it is: principals take turns from the first proposer."""
         return self.principals[(self.first_slot + round_) % len(self.principals)]
 
+    def hazard(self) -> np.ndarray:
+        """(active,): probability that the talks collapse in one round, ``1 - (1 - h) ** Delta`` (h per month)."""
+        return -np.expm1(self.months_per_round * np.log1p(-self.state.params["breakdown_risk"]))
+
     def step(self) -> None:
-        """Play one round in every world still negotiating."""
+        """Play one round in every world still negotiating; worlds still talking at the horizon stay ``talking``."""
         self.protocol.step(self)
-        if self.state.active and self.round == self.rounds - 1:
-            self.conclude(np.ones(self.state.n, bool), "impasse")
         self.round += 1
-        self.running = self.state.active > 0 and self.round < self.rounds
+        self.running = self.state.active > 0 and self.round < self.rounds and not self.protocol.one_shot
 
     def run(self) -> "NegotiationModel":
         while self.running:
             self.step()
+        if self.state.active:  # still talking at the horizon: the status quo holds
+            self._keep_final(self.state.alive.copy())
+        self.result[self.result < 0] = RESULT_CODES["talking"]
         return self
 
     def conclude(
@@ -134,11 +146,13 @@ class NegotiationModel(mesa.Model):
         proposer: int = -1,
         round_: int | None = None,
         also: tuple[np.ndarray, str] | None = None,
+        cause: np.ndarray | None = None,
     ) -> None:
         """End the active worlds where ``mask`` holds, with ``result``.
 
         ``offer`` (active,) is the agreed outcome; ``also`` ends a second,
-        disjoint set of worlds with another result in the same round.
+        disjoint set of worlds with another result in the same round; ``cause``
+        (active,) says who walked out of a breakdown (-1: the exogenous hazard).
         """
         state = self.state
         ended = np.zeros(state.n, bool)
@@ -152,17 +166,20 @@ class NegotiationModel(mesa.Model):
             if agreed is not None:
                 self.agreement[rows] = agreed[where]
                 self.proposer_slot[rows] = proposer
+            if name == "breakdown" and cause is not None:
+                self.cause[rows] = cause[where]
             ended |= where
         if ended.any():
-            rows = state.rows[ended]
-            for name, array in state.params.items():
-                if name in self.final:
-                    self.final[name][rows] = array[ended]
-            idx = np.flatnonzero(ended)
-            chosen = np.maximum(self.agreement[rows], 0)
-            self.final_utility[rows] = state.utility[idx[:, None], np.arange(len(self.principals)), chosen[:, None]]
-            self.final_reservation[rows] = state.reservation[ended]
+            self._keep_final(ended)
             state.end(ended)
+
+    def _keep_final(self, where: np.ndarray) -> None:
+        """Keep the parameters in force for the active worlds where ``where`` holds (their talks ended)."""
+        state = self.state
+        rows = state.rows[where]
+        for name, array in state.params.items():
+            if name in self.final:
+                self.final[name][rows] = array[where]
 
     # --- recording one world, for traces ---
 
@@ -191,8 +208,7 @@ class NegotiationModel(mesa.Model):
     def record_solution(self, t, outcome, exists) -> None:
         if not self.state.active:
             return
-        # without a solution the talks end in an impasse at the deadline, as in ``play``
-        row = {"round": t if exists[0] else self.rounds - 1, "proposer": None}
+        row = {"round": t, "proposer": None}
         row.update(self._labels(int(outcome[0])) if exists[0] else {name: None for name in self.scenario.issues})
         for p in self.principals:
             row[f"utility_{p.name}"] = float(p.utility[0, outcome[0]]) if exists[0] else np.nan
@@ -200,7 +216,8 @@ class NegotiationModel(mesa.Model):
             row[f"reservation_{p.name}"] = float(p.reservation_utility[0])
         row["offered"] = bool(exists[0])
         row["events"] = ""
-        row["status"] = "agreement" if exists[0] else "impasse"
+        walks = self.state.walkout_value[0] > self.state.disagreement_value[0]
+        row["status"] = "agreement" if exists[0] else ("breakdown" if walks.any() else "talking")
         self.records.append(row)
 
 
@@ -212,19 +229,45 @@ def _run(draws: Draws, protocol: str | None, record: bool = False) -> Negotiatio
     return model
 
 
-def _actor_utilities(model: NegotiationModel, levels: np.ndarray) -> np.ndarray:
-    """(n, A) utility of the final outcome: effective for principals, own for influencers."""
+def levels_in_force(model: NegotiationModel) -> np.ndarray:
+    """(n, I) level of every issue at the horizon: the agreed terms, the breakdown alternative drawn, or the status quo."""
     scenario = model.scenario
+    status_quo = np.array([issue.level_index(scenario.status_quo_levels[name]) for name, issue in scenario.issues.items()])
+    alternatives = np.array([[issue.level_index(alt.levels[name]) for name, issue in scenario.issues.items()]
+                             for alt in scenario.breakdown_alternatives.values()])
+    levels = np.broadcast_to(status_quo, (model.result.size, status_quo.size)).copy()
+    agreed = model.result == RESULT_CODES["agreement"]
+    levels[agreed] = model.space.levels[model.agreement[agreed]]
+    broken = model.result == RESULT_CODES["breakdown"]
+    levels[broken] = alternatives[breakdown_alternative(model.final)[broken]]
+    return levels
+
+
+def breakdown_alternative(params: dict[str, np.ndarray]) -> np.ndarray:
+    """(n,) which alternative follows a breakdown in each world: the pick against the cumulative probabilities."""
+    bounds = np.cumsum(params["breakdown_weight"], axis=1)[:, :-1]
+    return (params["breakdown_pick"][:, None] >= bounds).sum(axis=1)
+
+
+def _picked(terms: list[np.ndarray], levels: np.ndarray) -> np.ndarray:
+    """Sum over issues, in order, of per-issue terms (n, X, m_i) at each world's levels (n, I) -> (n, X)."""
+    rows = np.arange(levels.shape[0])
+    total = terms[0][rows, :, levels[:, 0]]
+    for i in range(1, len(terms)):
+        total = total + terms[i][rows, :, levels[:, i]]
+    return total
+
+
+def _actor_utilities(model: NegotiationModel, levels: np.ndarray) -> np.ndarray:
+    """(n, A) utility of the levels in force: effective for principals (plus the outside option after a
+    breakdown), own for influencers, at the parameters in force when the talks ended."""
     final = model.final
-    n = levels.shape[0]
-    own = np.zeros((n, len(scenario.actors)))
-    for i, values in enumerate(model.space.values):
-        v = values[levels[:, i]][:, None]
-        own += final["salience"][:, :, i] * (1.0 - np.abs(v - final["ideal_point"][:, :, i]))
-    out = own.copy()
-    agreed = model.agreement >= 0
-    for p in model.principals:
-        out[:, p.index] = np.where(agreed, model.final_utility[:, p.slot], model.final_reservation[:, p.slot])
+    terms = level_terms(model.space, final["ideal_point"], final["salience"])
+    out = _picked(terms, levels)
+    principals = [p.index for p in model.principals]
+    effective = _picked(mix_influence(terms, final["leverage"], principals), levels)
+    broken = model.result == RESULT_CODES["breakdown"]
+    out[:, principals] = effective + np.where(broken[:, None], final["outside_option"][:, principals], 0.0)
     return out
 
 
@@ -238,16 +281,22 @@ def play(draws: Draws, *, protocol: str | None = None) -> pd.DataFrame:
 
 
 def outcome_table(model: NegotiationModel, draws: Draws) -> pd.DataFrame:
+    """One row per world: the state at the horizon, when the talks ended, and the levels in force then."""
     scenario = model.scenario
-    no_deal = np.array([issue.level_index(scenario.no_deal[name]) for name, issue in scenario.issues.items()])
-    agreed = model.agreement >= 0
-    levels = np.where(agreed[:, None], model.space.levels[np.maximum(model.agreement, 0)], no_deal[None, :])
+    levels = levels_in_force(model)
+    broken = model.result == RESULT_CODES["breakdown"]
+    alternative = np.where(broken, breakdown_alternative(model.final), -1)
+    cause = np.where(broken, model.cause + 1, -1)  # 0: the hazard, 1 + slot: who walked out
+    dates = round_dates(scenario)
+    ended = model.end_round >= 0
     columns: dict[str, object] = {
         "replicate": draws.replicate.astype(np.int64),
         "result": pd.Categorical.from_codes(model.result.astype(np.int64), categories=list(RESULTS)),
         "round": model.end_round,
-        "date": round_dates(scenario)[model.end_round],
+        "date": pd.DatetimeIndex(np.where(ended, dates[np.maximum(model.end_round, 0)], np.datetime64("NaT"))),
         "proposer": pd.Categorical.from_codes(model.proposer_slot, categories=scenario.principals),
+        "breakdown_alternative": pd.Categorical.from_codes(alternative, categories=list(scenario.breakdown_alternatives)),
+        "breakdown_cause": pd.Categorical.from_codes(cause, categories=["hazard", *scenario.principals]),
     }
     for i, (name, issue) in enumerate(scenario.issues.items()):
         columns[name] = pd.Categorical.from_codes(levels[:, i], categories=issue.labels, ordered=True)
@@ -267,8 +316,8 @@ def trace(draws: Draws, *, world: int = 0, protocol: str | None = None) -> pd.Da
     table = pd.DataFrame(model.records)
     if not table.empty:
         table.insert(1, "date", round_dates(draws.scenario)[table["round"].to_numpy()])
-        if model.result[0] == RESULT_CODES["impasse"] and table["status"].iloc[-1] == "continue":
-            table.loc[table.index[-1], "status"] = "impasse"
+        if model.result[0] == RESULT_CODES["talking"] and table["status"].iloc[-1] == "continue":
+            table.loc[table.index[-1], "status"] = "talking"  # still talking at the horizon
     return table
 
 

@@ -6,8 +6,13 @@ outcome ``k`` has levels ``np.unravel_index(k, shape)``.
 
 Utility (BRIEF.md, "Actors and preferences")::
 
-    u_a(x)  = sum_i w_ai * (1 - |x_i - p_ai|)
+    u_a(x)  = sum_i w_ai * g_ai(x_i),   g_ai(x) = 1 - |x - p_ai| unless a curve is given
     U_a(x)  = (1 - L_a) u_a(x) + sum_b l_ba u_b(x),   L_a = sum_b l_ba
+
+Utility curves (docs/model.md, "Cardinal issues"), with ``d = |x - p|`` and
+curvature ``k``: concave ``g = 1 - (e^{kd} - 1) / (e^k - 1)``, convex
+``g = 1 - (1 - e^{-kd}) / (1 - e^{-k})``, or points ``[amount, utility]``
+interpolated at each level's amount (the ideal point is then not used).
 
 Both are sums over issues of a term that depends on one issue's level only,
 so they are computed per level (``(n, A, I, levels)``, tiny) and summed over
@@ -37,11 +42,13 @@ class OutcomeSpace:
 
     shape: tuple[int, ...]
     values: tuple[np.ndarray, ...]
+    #: per issue: None (every actor linear) or :class:`IssueCurves`
+    curves: tuple["IssueCurves | None", ...] = ()
 
     @classmethod
     def of(cls, scenario: Scenario) -> "OutcomeSpace":
         values = tuple(issue.values for issue in scenario.issues.values())
-        return cls(tuple(len(v) for v in values), values)
+        return cls(tuple(len(v) for v in values), values, curves_of(scenario))
 
     @property
     def size(self) -> int:
@@ -52,15 +59,64 @@ class OutcomeSpace:
         return np.stack(np.unravel_index(np.arange(self.size), self.shape), axis=1)
 
 
-def level_terms(space: OutcomeSpace, ideal_point: np.ndarray, salience: np.ndarray) -> list[np.ndarray]:
-    """Per-issue utility terms ``w_ai * (1 - |v_il - p_ai|)``.
+@dataclass(frozen=True)
+class IssueCurves:
+    """Every actor's curve on one issue: ``code`` (A,) 0 linear, 1 concave, 2 convex, 3 points;
+    ``curvature`` (A,); ``fixed`` (A, m) the utility of each level under a points curve (else 0)."""
 
-    ``ideal_point``, ``salience``: (..., I). Returns one array (..., m_i) per issue.
+    code: np.ndarray
+    curvature: np.ndarray
+    fixed: np.ndarray
+
+
+LINEAR, CONCAVE, CONVEX, POINTS = 0, 1, 2, 3
+
+
+def curves_of(scenario: Scenario) -> tuple[IssueCurves | None, ...]:
+    """The actors' utility curves, per issue (None where every actor is linear)."""
+    out = []
+    for name, issue in scenario.issues.items():
+        m = len(issue.labels)
+        code = np.zeros(len(scenario.actors), np.int64)
+        curvature = np.ones(len(scenario.actors))
+        fixed = np.zeros((len(scenario.actors), m))
+        for a, actor in enumerate(scenario.actors.values()):
+            curve = actor.utility_curve.get(name, "linear")
+            if isinstance(curve, str) or getattr(curve, "shape", None) == "linear":
+                continue
+            if hasattr(curve, "points"):
+                code[a] = POINTS
+                xs, ys = zip(*curve.points)
+                fixed[a] = np.interp(issue.amounts, xs, ys)
+            else:
+                code[a] = CONCAVE if curve.shape == "concave" else CONVEX
+                curvature[a] = curve.curvature
+        out.append(IssueCurves(code, curvature, fixed) if code.any() else None)
+    return tuple(out)
+
+
+def curve_value(curves: IssueCurves, distance: np.ndarray) -> np.ndarray:
+    """``g`` of distances (..., A, m) on one issue, every actor on its own curve."""
+    k = curves.curvature[:, None]
+    code = curves.code[:, None]
+    g = 1.0 - distance
+    g = np.where(code == CONCAVE, 1.0 - np.expm1(k * distance) / np.expm1(k), g)
+    g = np.where(code == CONVEX, 1.0 - np.expm1(-k * distance) / np.expm1(-k), g)
+    return np.where(code == POINTS, curves.fixed, g)
+
+
+def level_terms(space: OutcomeSpace, ideal_point: np.ndarray, salience: np.ndarray) -> list[np.ndarray]:
+    """Per-issue utility terms ``w_ai * g_ai(v_il)`` (``g = 1 - |v - p|`` without a curve).
+
+    ``ideal_point``, ``salience``: (..., A, I). Returns one array (..., A, m_i) per issue.
     """
-    return [
-        salience[..., i, None] * (1.0 - np.abs(values - ideal_point[..., i, None]))
-        for i, values in enumerate(space.values)
-    ]
+    terms = []
+    for i, values in enumerate(space.values):
+        distance = np.abs(values - ideal_point[..., i, None])
+        curves = space.curves[i] if space.curves else None
+        g = 1.0 - distance if curves is None else curve_value(curves, distance)
+        terms.append(salience[..., i, None] * g)
+    return terms
 
 
 def mix_influence(terms: list[np.ndarray], leverage: np.ndarray, principals: list[int]) -> list[np.ndarray]:
@@ -116,5 +172,6 @@ def believed_terms(
     scale = noise[:, :, None, None]
     ideal = np.clip(ideal_point[:, None] + scale * ideal_z, 0.0, 1.0)
     weights = salience[:, None] * np.exp(scale * salience_z)
-    weights = weights / weights.sum(axis=-1, keepdims=True)
+    # without noise the belief is the truth exactly (renormalising would move the last bit)
+    weights = np.where(scale > 0, weights / weights.sum(axis=-1, keepdims=True), salience[:, None])
     return level_terms(space, ideal, weights)

@@ -6,7 +6,11 @@ it), plus the derived arrays the protocols read:
 
 - ``utility`` (n, P, K): each principal's effective utility of every outcome;
 - ``favourite`` (n, P): each principal's best outcome (the first, if tied);
-- ``reservation`` (n, P): ``r_a = U_a(no_deal_a) + outside_option_a``;
+- the values of not agreeing (docs/model.md, "Payoffs: flows"), (n, P) each:
+  ``talking_value`` ``s_a = U_a(status_quo) - delay_cost_a``, ``walkout_value``
+  ``b_a = sum_k pi_k U_a(breakdown_k) + outside_option_a``, ``disagreement_value``
+  ``V_a = (rho_a s_a + lambda b_a) / (rho_a + lambda)`` and ``reservation``
+  ``r_a = max(V_a, b_a)``;
 - ``believed_score`` (n, P, K), float32: for proposer p, 1 + the smallest
   utility among the other principals as p believes them (noisy ideal points
   and saliences). Utilities lie in [0, 1], so every score is at least 1 and
@@ -36,7 +40,12 @@ PARAMETERS = (
     "concession",
     "patience",
     "belief_noise",
+    "delay_cost",
+    "deadline",
+    "learning_time",
     "breakdown_risk",
+    "breakdown_weight",
+    "breakdown_pick",
     "belief_ideal_z",
     "belief_salience_z",
     "breakdown_u",
@@ -47,6 +56,54 @@ PARAMETERS = (
 
 #: Parameters that utilities or beliefs depend on: changing one re-derives them.
 PREFERENCES = frozenset({"ideal_point", "salience", "leverage", "belief_noise"})
+
+#: The values of not agreeing, (n, P) each (see :meth:`BatchState.values`).
+VALUES = ("talking_value", "walkout_value", "disagreement_value", "reservation")
+
+
+def state_levels(scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Level indices of the status quo (P, I) and of every breakdown alternative (P, B, I), as each principal sees them.
+
+    A principal's own ``no_deal`` (what it believes a breakdown gives) replaces
+    every alternative's levels for that principal, issue by issue.
+    """
+    issues = scenario.issues
+    status_quo = scenario.status_quo_levels
+    alternatives = scenario.breakdown_alternatives
+    P, I, B = len(scenario.principals), len(issues), len(alternatives)
+    sq = np.empty((P, I), dtype=np.int64)
+    breakdown = np.empty((P, B, I), dtype=np.int64)
+    for p, name in enumerate(scenario.principals):
+        own = scenario.actors[name].no_deal or {}
+        for i, (issue_name, issue) in enumerate(issues.items()):
+            sq[p, i] = issue.level_index(status_quo[issue_name])
+            for b, alternative in enumerate(alternatives.values()):
+                breakdown[p, b, i] = issue.level_index(own.get(issue_name, alternative.levels[issue_name]))
+    return sq, breakdown
+
+
+def levels_utility(effective: list[np.ndarray], levels: np.ndarray) -> np.ndarray:
+    """Each principal's effective utility of given levels: ``levels`` (P, I) -> (n, P); (P, B, I) -> (n, P, B)."""
+    count = levels.shape[0]
+    slots = np.arange(count).reshape((count,) + (1,) * (levels.ndim - 2))
+    total = 0.0
+    for i, t in enumerate(effective):  # t (n, P, m_i)
+        total = total + t[:, slots, levels[..., i]]
+    return total
+
+
+def disagreement_value(talking: np.ndarray, walkout: np.ndarray, rho: np.ndarray, lam: np.ndarray) -> np.ndarray:
+    """The flow-equivalent value of talks that never end in a deal: ``(rho s + lambda b) / (rho + lambda)``.
+
+    The status quo ``s`` until an exogenous breakdown at rate ``lambda`` per
+    month, then ``b``, discounted at rate ``rho`` per month
+    (``integral_0^inf rho e^{-rho t} [e^{-lambda t} s + (1 - e^{-lambda t}) b] dt``);
+    ``s`` when both rates are 0.
+    """
+    total = rho + lam
+    with np.errstate(invalid="ignore", divide="ignore"):
+        value = (rho * talking + lam * walkout) / total
+    return np.where(total > 0, value, talking)
 
 
 class BatchState:
@@ -62,18 +119,8 @@ class BatchState:
         self.params = {name: np.array(getattr(draws, name), copy=True) for name in PARAMETERS}
         self.event_values = {key: np.array(v, copy=True) for key, v in draws.event_values.items()}
         self.with_beliefs = with_beliefs
-        self.no_deal = self._no_deal_levels()
+        self.status_quo, self.breakdown_levels = state_levels(scenario)
         self.derive()
-
-    def _no_deal_levels(self) -> np.ndarray:
-        """(P, I): the no-deal level of every issue as each principal sees it."""
-        scenario = self.scenario
-        out = np.empty((len(self.principals), len(scenario.issues)), dtype=np.int64)
-        for p, name in enumerate(scenario.principals):
-            own = scenario.actors[name].no_deal or {}
-            for i, (issue_name, issue) in enumerate(scenario.issues.items()):
-                out[p, i] = issue.level_index(own.get(issue_name, scenario.no_deal[issue_name]))
-        return out
 
     @property
     def n(self) -> int:
@@ -97,21 +144,37 @@ class BatchState:
             sub.derive()
             self.utility[where] = sub.utility
             self.favourite[where] = sub.favourite
-            self.no_deal_utility[where] = sub.no_deal_utility
-            self.reservation[where] = sub.reservation
+            self.status_quo_utility[where] = sub.status_quo_utility
+            self.breakdown_utility[where] = sub.breakdown_utility
+            for name in VALUES:
+                getattr(self, name)[where] = getattr(sub, name)
             if self.believed_score is not None:
                 self.believed_score[where] = sub.believed_score
             return
         effective = self.effective_terms()
         self.utility = outer_sum(effective)
         self.favourite = np.argmax(self.utility, axis=2)
-        count = len(self.principals)
-        no_deal = np.zeros((self.n, count))
-        for i, t in enumerate(effective):
-            no_deal = no_deal + t[:, np.arange(count), self.no_deal[:, i]]
-        self.no_deal_utility = no_deal
-        self.reservation = no_deal + self.params["outside_option"][:, self.principals]
+        self.status_quo_utility = levels_utility(effective, self.status_quo)
+        self.breakdown_utility = levels_utility(effective, self.breakdown_levels)  # (n, P, B)
+        self.values()
         self.believed_score = self._believed_score() if self.with_beliefs else None
+
+    def values(self, where: np.ndarray | None = None) -> None:
+        """The values of not agreeing, from the state utilities and the time parameters (all worlds or ``where``)."""
+        params, p = self.params, self.principals
+        talking = self.status_quo_utility - params["delay_cost"][:, p]
+        expected = (self.breakdown_utility * params["breakdown_weight"][:, None, :]).sum(axis=2)
+        walkout = expected + params["outside_option"][:, p]
+        rho = -np.log(params["patience"][:, p])
+        lam = -np.log1p(-params["breakdown_risk"])[:, None]
+        disagreement = disagreement_value(talking, walkout, rho, lam)
+        new = {"talking_value": talking, "walkout_value": walkout, "disagreement_value": disagreement,
+               "reservation": np.maximum(disagreement, walkout)}
+        for name, value in new.items():
+            if where is None:
+                setattr(self, name, value)
+            else:
+                getattr(self, name)[where] = value[where]
 
     def _believed_score(self) -> np.ndarray:
         """(n, P, K) float32: 1 + min over the other principals q of p's belief of U_q."""
@@ -159,9 +222,11 @@ class BatchState:
         self.params = {k: v[mask] for k, v in self.params.items()}
         self.event_values = {k: v[mask] for k, v in self.event_values.items()}
         self.utility = self.utility[mask]
-        self.reservation = self.reservation[mask]
         self.favourite = self.favourite[mask]
-        self.no_deal_utility = self.no_deal_utility[mask]
+        self.status_quo_utility = self.status_quo_utility[mask]
+        self.breakdown_utility = self.breakdown_utility[mask]
+        for name in VALUES:
+            setattr(self, name, getattr(self, name)[mask])
         if self.believed_score is not None:
             self.believed_score = self.believed_score[mask]
 
@@ -212,9 +277,8 @@ class BatchState:
         if preferences.any():
             self.derive(preferences)
         rest = changed & ~preferences
-        if rest.any():
-            outside = self.params["outside_option"][:, self.principals]
-            self.reservation[rest] = self.no_deal_utility[rest] + outside[rest]
+        if rest.any():  # outside options, delay costs, patience or the hazard: the values of not agreeing only
+            self.values(rest)
         return applied
 
 
@@ -229,4 +293,5 @@ class _Subset(BatchState):
         self.alive = parent.alive[where]
         self.params = {k: v[where] for k, v in parent.params.items()}
         self.with_beliefs = parent.with_beliefs
-        self.no_deal = parent.no_deal
+        self.status_quo = parent.status_quo
+        self.breakdown_levels = parent.breakdown_levels

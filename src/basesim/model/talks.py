@@ -21,10 +21,13 @@ class Talks(Protocol):
     state: "BatchState"
     round: int
     rounds: int
+    months_per_round: float
     recording: bool
     principals: Sequence[Any]
 
     def proposer(self, round_: int) -> Any: ...
+
+    def hazard(self) -> np.ndarray: ...
 
     def conclude(self, mask: np.ndarray, result: str, **options: Any) -> None: ...
 

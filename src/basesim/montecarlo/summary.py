@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from basesim.montecarlo.as_of import TALKING, as_of_index, result_codes, states_at, status_quo_levels
 from basesim.scenario.schema import RESULTS, Scenario
 
 __all__ = [
@@ -120,62 +121,71 @@ def discrete_quantiles(values: np.ndarray, counts: np.ndarray, probabilities: An
 # --- named outcomes ----------------------------------------------------------------------
 
 
-def named_outcomes(scenario: Scenario, table: pd.DataFrame) -> pd.DataFrame:
+def named_outcomes(scenario: Scenario, table: pd.DataFrame, *, as_of: Any = None) -> pd.DataFrame:
     """One bool column ``outcome.NAME`` per named outcome of the scenario.
 
     ``table`` has the columns of :func:`basesim.model.play` (``result``,
-    ``date``, ``ISSUE_level``). Every condition an outcome gives must hold:
-    ``issue`` with ``at_least`` / ``at_most`` / ``equals`` a level (compared by
-    level index, so the no-deal level counts when there is no agreement),
-    ``result``, and ``by`` (the talks ended on or before that date).
+    ``round``, ``date``, ``ISSUE_level``). Every condition an outcome gives
+    must hold as of its date (its ``as_of``, else ``as_of`` here, else the end
+    of the horizon; see :mod:`basesim.montecarlo.as_of`): ``issue`` with
+    ``at_least`` / ``at_most`` / ``equals`` a level in force then (compared by
+    level index; the status quo's level while still talking), ``result`` the
+    state then, and ``by`` (the talks ended on or before that date).
     """
+    result = result_codes(table)
+    end_round = table["round"].to_numpy(dtype=np.int64)
+    levels = np.stack([table[f"{name}_level"].to_numpy(dtype=np.int64) for name in scenario.issues], axis=1) \
+        if len(table) else np.zeros((0, len(scenario.issues)), np.int64)
+    status_quo = status_quo_levels(scenario)
+    dates = table["date"]
     columns: dict[str, np.ndarray] = {}
-    n = len(table)
     for name, outcome in scenario.outcomes.items():
-        holds = np.ones(n, dtype=bool)
-        if outcome.issue is not None:
-            issue = scenario.issues[outcome.issue]
-            level = table[f"{outcome.issue}_level"].to_numpy()
-            if outcome.at_least is not None:
-                holds &= level >= issue.level_index(outcome.at_least)
-            if outcome.at_most is not None:
-                holds &= level <= issue.level_index(outcome.at_most)
-            if outcome.equals is not None:
-                holds &= level == issue.level_index(outcome.equals)
-        if outcome.result is not None:
-            holds &= (table["result"] == outcome.result).to_numpy(dtype=bool)
-        if outcome.by is not None:
-            holds &= (table["date"] <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
-        columns[f"outcome.{name}"] = holds
+        index = as_of_index(scenario, outcome.as_of if outcome.as_of is not None else as_of)
+        columns[f"outcome.{name}"] = _holds(scenario, outcome, result, end_round, levels, status_quo, dates, index)
     return pd.DataFrame(columns, index=table.index)
 
 
+def _holds(scenario, outcome, result, end_round, levels, status_quo, dates, index) -> np.ndarray:
+    """Whether a named outcome holds in every world as of date ``index`` of ``as_of_dates``."""
+    state = states_at(result, end_round, index)
+    holds = np.ones(result.size, dtype=bool)
+    if outcome.issue is not None:
+        issue = scenario.issues[outcome.issue]
+        i = scenario.issue_names.index(outcome.issue)
+        level = np.where(state == TALKING, status_quo[i], levels[:, i])
+        if outcome.at_least is not None:
+            holds &= level >= issue.level_index(outcome.at_least)
+        if outcome.at_most is not None:
+            holds &= level <= issue.level_index(outcome.at_most)
+        if outcome.equals is not None:
+            holds &= level == issue.level_index(outcome.equals)
+    if outcome.result is not None:
+        holds &= state == RESULTS.index(outcome.result)
+    if outcome.by is not None:
+        holds &= (state != TALKING) & (dates <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
+    return holds
+
+
 # --- counts --------------------------------------------------------------------------------
-
-
-def _result_codes(table: pd.DataFrame) -> np.ndarray:
-    column = table["result"]
-    if isinstance(column.dtype, pd.CategoricalDtype) and list(column.cat.categories) == list(RESULTS):
-        codes = column.cat.codes.to_numpy().astype(np.int64)
-    else:
-        codes = pd.Index(list(RESULTS)).get_indexer(column.astype(object)).astype(np.int64)
-    if (codes < 0).any():
-        bad = sorted(set(table["result"].astype(str)) - set(RESULTS))
-        raise ValueError(f"result column holds {bad}; expected only {', '.join(RESULTS)}")
-    return codes
 
 
 @dataclass
 class Counts:
     """Additive counts of a set of replications; ``a + b`` pools two sets.
 
-    Shapes (``R = 3`` results in the order agreement, breakdown, impasse;
+    Shapes (``R = 3`` results in the order agreement, breakdown, talking;
     ``T`` rounds; ``L_i`` levels of issue ``i``; ``O`` named outcomes):
 
-    - ``result`` (R,): replications by result;
-    - ``rounds`` (R, T): replications by result and the round the talks ended;
-    - ``levels``: issue -> (R, L_i), replications by result and final level;
-    - ``outcomes`` (O,): replications where each named outcome held.
+    - ``result`` (R,): replications by state at the end of the horizon;
+    - ``rounds`` (R, T): replications whose talks ended, by result and the round they ended in;
+    - ``levels``: issue -> (R, L_i), replications by state and level in force at the end of the horizon;
+    - ``ended_levels``: issue -> (R, T, L_i), the ended replications by result, round and level;
+    - ``outcomes`` (O,): replications where each named outcome held (as of its own date);
+    - ``outcomes_by_date`` (O, T + 1): where each held as of every date of
+      :func:`~basesim.montecarlo.as_of.as_of_dates` (ignoring its own ``as_of``).
+
+    The state and levels as of any date follow from ``rounds`` and
+    ``ended_levels`` (:meth:`as_of`): a replication not ended by then is talking.
     """
 
     runs: int
@@ -183,6 +193,8 @@ class Counts:
     rounds: np.ndarray
     levels: dict[str, np.ndarray]
     outcomes: np.ndarray
+    ended_levels: dict[str, np.ndarray]
+    outcomes_by_date: np.ndarray
 
     @classmethod
     def empty(cls, scenario: Scenario) -> "Counts":
@@ -193,6 +205,8 @@ class Counts:
             rounds=np.zeros((R, T), np.int64),
             levels={name: np.zeros((R, len(issue.labels)), np.int64) for name, issue in scenario.issues.items()},
             outcomes=np.zeros(len(scenario.outcomes), np.int64),
+            ended_levels={name: np.zeros((R, T, len(issue.labels)), np.int64) for name, issue in scenario.issues.items()},
+            outcomes_by_date=np.zeros((len(scenario.outcomes), T + 1), np.int64),
         )
 
     @classmethod
@@ -201,22 +215,48 @@ class Counts:
         if flags is None:
             flags = named_outcomes(scenario, table)
         R, T = len(RESULTS), scenario.protocol.rounds
-        code = _result_codes(table)
+        code = result_codes(table)
         rounds = table["round"].to_numpy(dtype=np.int64)
-        levels = {}
+        ended = code != TALKING
+        levels, ended_levels = {}, {}
         for name, issue in scenario.issues.items():
             L = len(issue.labels)
             level = table[f"{name}_level"].to_numpy(dtype=np.int64)
             levels[name] = np.bincount(code * L + level, minlength=R * L).reshape(R, L)
+            cell = (code[ended] * T + rounds[ended]) * L + level[ended]
+            ended_levels[name] = np.bincount(cell, minlength=R * T * L).reshape(R, T, L)
         outcome_columns = [f"outcome.{name}" for name in scenario.outcomes]
+        by_date = np.zeros((len(scenario.outcomes), T + 1), np.int64)
+        if scenario.outcomes and len(table):
+            issue_levels = np.stack([table[f"{n}_level"].to_numpy(dtype=np.int64) for n in scenario.issues], axis=1)
+            status_quo = status_quo_levels(scenario)
+            for o, outcome in enumerate(scenario.outcomes.values()):
+                for j in range(T + 1):
+                    by_date[o, j] = _holds(scenario, outcome, code, rounds, issue_levels, status_quo,
+                                           table["date"], j).sum()
         return cls(
             runs=len(table),
             result=np.bincount(code, minlength=R),
-            rounds=np.bincount(code * T + rounds, minlength=R * T).reshape(R, T),
+            rounds=np.bincount(code[ended] * T + rounds[ended], minlength=R * T).reshape(R, T),
             levels=levels,
             outcomes=flags[outcome_columns].to_numpy(dtype=bool).sum(axis=0).astype(np.int64)
             if outcome_columns else np.zeros(0, np.int64),
+            ended_levels=ended_levels,
+            outcomes_by_date=by_date,
         )
+
+    def as_of(self, scenario: Scenario, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """State counts (R,) and level counts per issue (R, L_i) as of date ``index`` of ``as_of_dates``."""
+        upto = min(index, self.rounds.shape[1] - 1) + 1  # rounds 0..index have ended by then
+        result = self.rounds[:, :upto].sum(axis=1)
+        result[TALKING] = self.runs - result.sum()
+        status_quo = status_quo_levels(scenario)
+        levels = {}
+        for i, (name, counts) in enumerate(self.ended_levels.items()):
+            by_level = counts[:, :upto].sum(axis=1)
+            by_level[TALKING, status_quo[i]] += result[TALKING]
+            levels[name] = by_level
+        return result, levels
 
     def __add__(self, other: "Counts") -> "Counts":
         return Counts(
@@ -225,6 +265,8 @@ class Counts:
             rounds=self.rounds + other.rounds,
             levels={k: v + other.levels[k] for k, v in self.levels.items()},
             outcomes=self.outcomes + other.outcomes,
+            ended_levels={k: v + other.ended_levels[k] for k, v in self.ended_levels.items()},
+            outcomes_by_date=self.outcomes_by_date + other.outcomes_by_date,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -234,6 +276,8 @@ class Counts:
             "rounds": self.rounds.tolist(),
             "levels": {k: v.tolist() for k, v in self.levels.items()},
             "outcomes": self.outcomes.tolist(),
+            "ended_levels": {k: v.tolist() for k, v in self.ended_levels.items()},
+            "outcomes_by_date": self.outcomes_by_date.tolist(),
         }
 
     @classmethod
@@ -249,6 +293,8 @@ class Counts:
             rounds=array(data["rounds"], empty.rounds),
             levels={k: array(data["levels"][k], v) for k, v in empty.levels.items()},
             outcomes=array(data["outcomes"], empty.outcomes),
+            ended_levels={k: array(data["ended_levels"][k], v) for k, v in empty.ended_levels.items()},
+            outcomes_by_date=array(data["outcomes_by_date"], empty.outcomes_by_date),
         )
 
     def __eq__(self, other: object) -> bool:
@@ -280,9 +326,10 @@ class Summary:
     ``level``, ``outcome``, ``quantile``), ``name``, ``value``, ``estimate``,
     ``low``, ``high``, ``count``, ``runs`` and a human ``label``:
 
-    - ``result``: name ``result``, value agreement / breakdown / impasse;
-    - ``level``: name the issue, value the level label (the final level,
-      which is the no-deal level without an agreement);
+    - ``result``: name ``result``, value agreement / breakdown / talking (the
+      state as of the summary's date);
+    - ``level``: name the issue, value the level label (the level in force
+      then: the agreed terms, the breakdown alternative's, or the status quo's);
     - ``outcome``: name the named outcome, value ``true``;
     - ``quantile``: name ``ISSUE.amount`` (all runs), ``ISSUE.amount_if_agreement``
       or ``agreement.round`` (0-based round of the agreement, among
@@ -290,11 +337,14 @@ class Summary:
       the quantile is taken over.
 
     Probabilities carry Wilson 95% intervals, quantiles order-statistic 95%
-    intervals.
+    intervals. ``as_of`` (a date, default the end of the horizon) is the date
+    the states, levels and named outcomes (those without their own ``as_of``)
+    are taken at; :meth:`at` gives the same summary as of another date.
     """
 
     scenario: Scenario
     counts: Counts
+    as_of: Any = None
     table: pd.DataFrame = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -311,17 +361,31 @@ class Summary:
         flags = table[outcome_columns] if all(c in table for c in outcome_columns) else None
         return cls(scenario, Counts.from_table(scenario, table, flags))
 
+    def at(self, as_of: Any) -> "Summary":
+        """The same run's summary as of another date."""
+        return Summary(self.scenario, self.counts, as_of)
+
     def _build_table(self) -> pd.DataFrame:
         s, c = self.scenario, self.counts
+        if self.as_of is None:
+            result, levels, rounds = c.result, c.levels, c.rounds
+            outcomes = c.outcomes
+        else:
+            index = as_of_index(s, self.as_of)
+            result, levels = c.as_of(s, index)
+            rounds = c.rounds.copy()
+            rounds[:, index + 1:] = 0
+            own = np.array([o.as_of is not None for o in s.outcomes.values()], bool)
+            outcomes = np.where(own, c.outcomes, c.outcomes_by_date[:, index]) if own.size else c.outcomes
         rows: list[tuple] = []
-        for r, result in enumerate(RESULTS):
-            rows.append(("result", "result", result, int(c.result[r]), result))
+        for r, state in enumerate(RESULTS):
+            rows.append(("result", "result", state, int(result[r]), state))
         for name, issue in s.issues.items():
-            per_level = c.levels[name].sum(axis=0)
+            per_level = levels[name].sum(axis=0)
             for level, label in enumerate(issue.labels):
                 rows.append(("level", name, label, int(per_level[level]), f"{s.display(name)}: {label}"))
         for o, (name, outcome) in enumerate(s.outcomes.items()):
-            rows.append(("outcome", name, "true", int(c.outcomes[o]), outcome.label or name))
+            rows.append(("outcome", name, "true", int(outcomes[o]), outcome.label or name))
         probability = pd.DataFrame(rows, columns=["kind", "name", "value", "count", "label"])
         count = probability["count"].to_numpy()
         low, high = wilson_interval(count, c.runs)
@@ -345,11 +409,11 @@ class Summary:
             if amounts is None:
                 continue
             unit = f" ({issue.unit})" if issue.unit else ""
-            add(f"{name}.amount", f"{s.display(name)}{unit}", amounts, c.levels[name].sum(axis=0))
+            add(f"{name}.amount", f"{s.display(name)}{unit}", amounts, levels[name].sum(axis=0))
             add(f"{name}.amount_if_agreement", f"{s.display(name)}{unit} if agreed", amounts,
-                c.levels[name][agreement])
+                levels[name][agreement])
         add("agreement.round", "Round of agreement (0 = first)", np.arange(s.protocol.rounds, dtype=float),
-            c.rounds[agreement])
+            rounds[agreement])
         quantiles = pd.DataFrame(quantile_rows, columns=["kind", "name", "value", "estimate", "low", "high",
                                                          "count", "runs", "label"])
         table = pd.concat([probability[SUMMARY_COLUMNS], quantiles[SUMMARY_COLUMNS]], ignore_index=True)
@@ -379,8 +443,10 @@ class Summary:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: the counts (from which everything is rebuilt) and the table."""
         records = self.table.astype(object).where(self.table.notna(), None).to_dict(orient="records")
-        return {"runs": self.runs, "confidence": CONFIDENCE, "counts": self.counts.to_dict(), "table": records}
+        as_of = None if self.as_of is None else str(pd.Timestamp(self.as_of).date())
+        return {"runs": self.runs, "confidence": CONFIDENCE, "as_of": as_of, "counts": self.counts.to_dict(),
+                "table": records}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], scenario: Scenario) -> "Summary":
-        return cls(scenario, Counts.from_dict(data["counts"], scenario))
+        return cls(scenario, Counts.from_dict(data["counts"], scenario), data.get("as_of"))

@@ -19,9 +19,11 @@ from basesim.scenario.distributions import Dirichlet, param_support
 from basesim.scenario.schema import Issue, Scenario
 
 #: Numeric actor fields an event may change, and whether they are keyed by issue or principal.
-ACTOR_SCALARS = ("power", "outside_option", "concession", "patience", "belief_noise")
+ACTOR_SCALARS = ("power", "outside_option", "concession", "patience", "belief_noise", "delay_cost", "deadline",
+                 "learning_time")
 ACTOR_KEYED = {"ideal_point": "issue", "salience": "issue", "leverage": "principal"}
-PRINCIPAL_ONLY = ("no_deal", "outside_option", "concession", "patience", "belief_noise")
+PRINCIPAL_ONLY = ("no_deal", "outside_option", "concession", "patience", "belief_noise", "delay_cost", "deadline",
+                  "learning_time")
 
 
 def did_you_mean(name: str, choices: Iterable[str]) -> str:
@@ -103,6 +105,25 @@ def parameter_path_problem(scenario: Scenario, path: str) -> str | None:
     return None
 
 
+def _check_breakdown(scenario: Scenario) -> list[tuple[str, str]]:
+    """A breakdown given as levels, or as alternatives whose fixed probabilities add up to 1."""
+    given = scenario.breakdown
+    if given is None:
+        return []
+    if isinstance(given, dict):
+        return _check_outcome_map(scenario, given, "breakdown", complete=False)
+    problems = []
+    for name, alternative in given.alternatives.items():
+        problems += _check_outcome_map(scenario, alternative.levels, f"breakdown.alternatives.{name}.levels", complete=False)
+    probabilities = [a.probability for a in given.alternatives.values()]
+    if all(isinstance(p, (int, float)) for p in probabilities) and abs(sum(probabilities) - 1.0) > 1e-9:
+        shown = " + ".join(f"{p:g}" for p in probabilities)
+        problems.append(("breakdown.alternatives",
+                         f"fixed probabilities must add up to 1, got {shown} = {sum(probabilities):g} "
+                         "(uncertain ones are divided by their sum in every world)"))
+    return problems
+
+
 def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
     """Every cross-reference problem of a structurally valid scenario."""
     problems: list[tuple[str, str]] = []
@@ -113,7 +134,11 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
         got = f"{len(principals)} ({', '.join(principals)})" if principals else "none"
         problems.append(("actors", f"needs at least two principals (role: principal), got {got}"))
 
-    problems += _check_outcome_map(scenario, scenario.no_deal, "no_deal", complete=True)
+    if scenario.no_deal is not None:
+        problems += _check_outcome_map(scenario, scenario.no_deal, "no_deal", complete=True)
+    if scenario.status_quo is not None:
+        problems += _check_outcome_map(scenario, scenario.status_quo, "status_quo", complete=True)
+    problems += _check_breakdown(scenario)
 
     total_leverage: dict[str, float] = {}
     holders: dict[str, list[str]] = {}
@@ -150,6 +175,14 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
                 total_leverage[target] = total_leverage.get(target, 0.0) + param_support(amount)[1]
                 holders.setdefault(target, []).append(f"{name} up to {param_support(amount)[1]:g}")
 
+        for issue, curve in actor.utility_curve.items():
+            if issue not in scenario.issues:
+                problems.append((f"{base}.utility_curve.{issue}", _unknown("issue", issue, issues)))
+            elif hasattr(curve, "points") and scenario.issues[issue].amounts is None:
+                problems.append((f"{base}.utility_curve.{issue}",
+                                 f"points are [amount, utility] pairs, but issue {issue!r} has no amounts; "
+                                 "give its levels amounts, or use {shape: ..., curvature: ...}"))
+
         if not actor.is_principal:
             for field in PRINCIPAL_ONLY:
                 if getattr(actor, field) == type(actor).model_fields[field].default:
@@ -179,7 +212,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
     rounds = scenario.protocol.rounds
     for name, event in scenario.events.items():
         base = f"events.{name}"
-        if param_support(event.round)[1] > rounds - 1:
+        if event.round is not None and param_support(event.round)[1] > rounds - 1:
             problems.append(
                 (f"{base}.round", f"can reach round {param_support(event.round)[1]:g}; rounds run 0..{rounds - 1}")
             )

@@ -26,7 +26,8 @@ __all__ = ["validate"]
 
 
 #: Names pydantic puts in error locations for the branches of a union; not part of the YAML path.
-_BRANCH_TAGS = UNION_TAGS | {"label", "value", "level", "per_issue"}
+_BRANCH_TAGS = UNION_TAGS | {"label", "value", "level", "per_issue", "curve_name", "curve_shape", "curve_points",
+                             "breakdown_levels", "breakdown_lottery"}
 
 
 def _data_path(loc: tuple, data: Any, *, keep_last: bool = False) -> tuple[list[str], Any]:

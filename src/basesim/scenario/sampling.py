@@ -37,11 +37,15 @@ FIELD_BOUNDS: dict[str, tuple[float, float]] = {
     "concession": (1e-9, np.inf),
     "patience": (1e-9, 1.0),
     "belief_noise": (0.0, 1.0),
+    "delay_cost": (0.0, 1.0),
+    "deadline": (1e-9, np.inf),
+    "learning_time": (1e-9, np.inf),
     "breakdown_risk": (0.0, 1.0 - 1e-12),
 }
 
 #: Per-actor scalar fields and the Draws attribute holding them.
-SCALAR_FIELDS = ("power", "outside_option", "concession", "patience", "belief_noise")
+SCALAR_FIELDS = ("power", "outside_option", "concession", "patience", "belief_noise", "delay_cost", "deadline",
+                 "learning_time")
 
 
 @dataclass
@@ -54,8 +58,11 @@ class Draws:
     - ``ideal_point`` (n, A, I), values on [0, 1];
     - ``salience`` (n, A, I), rows sum to 1;
     - ``leverage`` (n, A, A): ``leverage[:, b, a]`` is the pull of actor b on principal a;
-    - ``power``, ``outside_option``, ``concession``, ``patience``, ``belief_noise`` (n, A);
-    - ``breakdown_risk`` (n,);
+    - ``power``, ``outside_option``, ``concession``, ``patience``, ``belief_noise``,
+      ``delay_cost``, ``deadline``, ``learning_time`` (n, A);
+    - ``breakdown_risk`` (n,): probability per month;
+    - ``breakdown_weight`` (n, B): the probabilities of the breakdown alternatives
+      (summing to 1), ``breakdown_pick`` (n,): the uniform draw that picks one;
     - ``event_round`` (n, E) int, ``event_fires`` (n, E) bool,
       ``event_values`` maps ``(event, target_path)`` to (n,) values;
     - ``belief_ideal_z``, ``belief_salience_z`` (n, P, A, I): standard normal
@@ -76,7 +83,12 @@ class Draws:
     concession: np.ndarray
     patience: np.ndarray
     belief_noise: np.ndarray
+    delay_cost: np.ndarray
+    deadline: np.ndarray
+    learning_time: np.ndarray
     breakdown_risk: np.ndarray
+    breakdown_weight: np.ndarray
+    breakdown_pick: np.ndarray
     event_round: np.ndarray
     event_fires: np.ndarray
     event_values: dict[tuple[str, str], np.ndarray]
@@ -128,9 +140,12 @@ def uncertain_parameters(scenario: Scenario) -> dict[str, _Dist]:
                 found[f"{base}.{field_name}"] = value
     if isinstance(scenario.protocol.breakdown_risk, _Dist):
         found["protocol.breakdown_risk"] = scenario.protocol.breakdown_risk
+    for name, alternative in scenario.breakdown_alternatives.items():
+        if isinstance(alternative.probability, _Dist):
+            found[f"breakdown.alternatives.{name}.probability"] = alternative.probability
     for name, event in scenario.events.items():
         base = f"events.{name}"
-        for key in ("round", "probability"):
+        for key in ("round", "month", "probability"):
             if isinstance(getattr(event, key), _Dist):
                 found[f"{base}.{key}"] = getattr(event, key)
         for kind in ("set", "add"):
@@ -146,7 +161,7 @@ def unit_columns(scenario: Scenario) -> list[str]:
     Parameter columns are named by dotted path (a Dirichlet by
     ``PATH.ISSUE``); then ``events.NAME.occurs``, then
     ``belief.PRINCIPAL.ACTOR.{ideal_point,salience}.ISSUE``, then
-    ``breakdown.ROUND``.
+    ``breakdown.alternative`` and ``breakdown.ROUND``.
     """
     columns: list[str] = []
     for path, dist in uncertain_parameters(scenario).items():
@@ -166,6 +181,7 @@ def noise_columns(scenario: Scenario) -> list[str]:
         for a in scenario.actor_names:
             for kind in ("ideal_point", "salience"):
                 columns += [f"belief.{p}.{a}.{kind}.{i}" for i in scenario.issue_names]
+    columns.append("breakdown.alternative")
     columns += [f"breakdown.{t}" for t in range(scenario.protocol.rounds)]
     return columns
 
@@ -251,6 +267,14 @@ def transform(scenario: Scenario, unit: np.ndarray, *, replicate: np.ndarray | N
             inputs[path] = dist.ppf(col[path])
 
     breakdown_risk = _value(scenario.protocol.breakdown_risk, col, "protocol.breakdown_risk", n)
+    alternatives = scenario.breakdown_alternatives
+    weight = np.stack(
+        [_value(a.probability, col, f"breakdown.alternatives.{name}.probability", n) for name, a in alternatives.items()],
+        axis=1,
+    )
+    total = weight.sum(axis=1, keepdims=True)
+    weight = np.where(total > 0, weight / np.where(total > 0, total, 1.0), 1.0 / weight.shape[1])
+    months = scenario.months_per_round
 
     E = len(scenario.events)
     event_round = np.zeros((n, E), dtype=np.int64)
@@ -258,7 +282,11 @@ def transform(scenario: Scenario, unit: np.ndarray, *, replicate: np.ndarray | N
     event_values: dict[tuple[str, str], np.ndarray] = {}
     for e, (name, event) in enumerate(scenario.events.items()):
         base = f"events.{name}"
-        event_round[:, e] = np.floor(_value(event.round, col, f"{base}.round", n) + 1e-9).astype(np.int64)
+        if event.month is not None:  # the first round that starts at or after the month
+            month = _value(event.month, col, f"{base}.month", n)
+            event_round[:, e] = np.ceil(month / months - 1e-9).astype(np.int64)
+        else:
+            event_round[:, e] = np.floor(_value(event.round, col, f"{base}.round", n) + 1e-9).astype(np.int64)
         probability = _value(event.probability, col, f"{base}.probability", n)
         event_fires[:, e] = col[f"{base}.occurs"] < probability
         for kind in ("set", "add"):
@@ -282,6 +310,8 @@ def transform(scenario: Scenario, unit: np.ndarray, *, replicate: np.ndarray | N
         salience=salience,
         leverage=leverage,
         breakdown_risk=breakdown_risk,
+        breakdown_weight=weight,
+        breakdown_pick=col["breakdown.alternative"],
         event_round=event_round,
         event_fires=event_fires,
         event_values=event_values,

@@ -41,7 +41,10 @@ from basesim.scenario.distributions import (
 )
 
 PROTOCOLS = ("alternating_offers", "equilibrium", "nash")
-RESULTS = ("agreement", "breakdown", "impasse")
+#: The state of a world at a date (docs/model.md): still talking under the status quo, agreed, or broken off.
+RESULTS = ("agreement", "breakdown", "talking")
+#: Months per round-length unit (a month is 1/12 of a Julian year of 365.25 days).
+MONTHS_PER_UNIT = {"day": 12 / 365.25, "week": 7 * 12 / 365.25, "month": 1.0, "quarter": 3.0, "year": 12.0}
 ROUND_UNITS = ("day", "week", "month", "quarter", "year")
 
 
@@ -290,15 +293,71 @@ class Issue(_Strict):
         return float(ref)
 
 
+# --- utility curves ------------------------------------------------------------
+
+
+class Shape(_Strict):
+    """A utility curve over the distance from the ideal point (docs/model.md, "Cardinal issues").
+
+    ``concave``: ``g = 1 - (exp(k d) - 1) / (exp(k) - 1)``; ``convex``:
+    ``g = 1 - (1 - exp(-k d)) / (1 - exp(-k))``; ``linear``: ``g = 1 - d``;
+    ``d = |x - p|`` on the issue's value scale, ``k`` the curvature.
+    """
+
+    shape: Literal["linear", "concave", "convex"]
+    curvature: Annotated[float, Field(gt=0.0, le=50.0)] = 1.0
+
+
+class Points(_Strict):
+    """A utility curve given by points ``[amount, utility]``, interpolated linearly (amounts increasing)."""
+
+    points: list[tuple[float, Annotated[float, Field(ge=0.0, le=1.0)]]] = Field(min_length=2)
+
+    @field_validator("points")
+    @classmethod
+    def _increasing(cls, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        amounts = [a for a, _ in points]
+        if any(b <= a for a, b in zip(amounts, amounts[1:])):
+            raise ValueError(f"the amounts of the points must increase, got {amounts}")
+        return points
+
+
+def _curve_tag(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "curve_name"
+    if isinstance(value, Shape) or (isinstance(value, dict) and "shape" in value):
+        return "curve_shape"
+    if isinstance(value, Points) or (isinstance(value, dict) and "points" in value):
+        return "curve_points"
+    return None
+
+
+#: ``linear``, ``{shape: concave|convex|linear, curvature: k}`` or ``{points: [[amount, utility], ...]}``.
+Curve = Annotated[
+    Union[Annotated[Literal["linear"], Tag("curve_name")], Annotated[Shape, Tag("curve_shape")], Annotated[Points, Tag("curve_points")]],
+    Discriminator(
+        _curve_tag,
+        custom_error_type="utility_curve",
+        custom_error_message=(
+            "must be 'linear', {shape: concave|convex|linear, curvature: K} or {points: [[AMOUNT, UTILITY], ...]}"
+        ),
+    ),
+]
+
+
 # --- actors --------------------------------------------------------------------
 
 
 class Actor(_Strict):
     """A party: a principal at the table or an influencer pulling on principals.
 
-    Utility ``u_a(x) = sum_i salience_i * (1 - |x_i - ideal_point_i|)``; a
-    principal's effective utility mixes in its influencers' utilities by their
-    leverage (BRIEF.md, "Actors and preferences").
+    Utility ``u_a(x) = sum_i salience_i * g_ai(x_i)`` with ``g_ai(x) = 1 - |x - ideal_point_i|``
+    unless ``utility_curve`` says otherwise; a principal's effective utility
+    mixes in its influencers' utilities by their leverage. Time: ``patience``
+    is a discount factor per month, ``delay_cost`` a utility flow lost per month
+    of talks, ``deadline`` the month by which the actor believes it must
+    settle (alternating offers), ``learning_time`` how many months its belief
+    noise takes to shrink by a factor e (equilibrium). See docs/model.md.
     """
 
     label: str | None = None
@@ -312,6 +371,10 @@ class Actor(_Strict):
     concession: PositiveParam = 1.0
     patience: Patience = 1.0
     belief_noise: Annotated[Param, _within(0.0, 1.0)] = 0.0
+    delay_cost: Annotated[Param, _within(0.0, 1.0)] = 0.0
+    deadline: PositiveParam = 12.0
+    learning_time: PositiveParam = 12.0
+    utility_curve: dict[str, Curve] = Field(default_factory=dict)
     color: str | None = None
 
     @property
@@ -323,7 +386,12 @@ class Actor(_Strict):
 
 
 class Protocol(_Strict):
-    """How the talks run: which protocol and its settings (BRIEF.md, "Protocols")."""
+    """How the talks run: which protocol, the resolution (rounds of ``round_length``) and the hazard.
+
+    ``rounds * round_length`` is the forecast's horizon, not a deadline;
+    ``breakdown_risk`` is the probability per month that the talks collapse
+    for reasons outside them (docs/model.md).
+    """
 
     name: str = "alternating_offers"
     rounds: int = Field(default=12, ge=1, le=10_000)
@@ -358,7 +426,11 @@ def parse_round_length(text: str) -> tuple[int, str]:
 
 
 class Event(_Strict):
-    """A change of parameters at a round, with a probability of happening.
+    """A change of parameters at a time, with a probability of happening.
+
+    ``month`` is the time in months after ``protocol.start_date`` (the event
+    applies from the first round that starts then or later); ``round`` (the
+    older form) counts rounds and so depends on the round length.
 
     ``set`` replaces a parameter's value, ``add`` shifts it; keys are dotted
     paths of numeric actor parameters (e.g. ``actors.syria.outside_option``,
@@ -367,13 +439,16 @@ class Event(_Strict):
     """
 
     label: str | None = None
-    round: RoundParam
+    round: RoundParam | None = None
+    month: Annotated[Param, _within(0.0, math.inf)] | None = None
     probability: Probability = 1.0
     set: dict[str, Param] = Field(default_factory=dict)
     add: dict[str, Param] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _changes(self) -> "Event":
+        if (self.round is None) == (self.month is None):
+            raise ValueError("give exactly one of 'month' (months after the start, preferred) or 'round'")
         if not self.set and not self.add:
             raise ValueError("an event must change something: give 'set' or 'add'")
         both = sorted(set(self.set) & set(self.add))
@@ -386,8 +461,10 @@ class NamedOutcome(_Strict):
     """A question the analyst cares about, true or false in every replication.
 
     All given conditions must hold: ``issue`` with ``at_least``/``at_most``/
-    ``equals`` a level (label or value); ``result`` (agreement, breakdown,
-    impasse); ``by`` a date (the talks ended by then).
+    ``equals`` a level (label or value) in force; ``result`` (agreement,
+    breakdown, talking); ``by`` a date (the talks ended by then). Conditions
+    are evaluated ``as_of`` a date (default: the end of the horizon): a world
+    still talking then has the status quo's levels in force.
     """
 
     label: str | None = None
@@ -395,8 +472,14 @@ class NamedOutcome(_Strict):
     at_least: LevelRef | None = None
     at_most: LevelRef | None = None
     equals: LevelRef | None = None
-    result: Literal["agreement", "breakdown", "impasse"] | None = None
+    result: Literal["agreement", "breakdown", "talking"] | None = None
     by: dt.date | None = None
+    as_of: dt.date | None = None
+
+    @field_validator("result", mode="before")
+    @classmethod
+    def _impasse(cls, value: Any) -> Any:
+        return "talking" if value == "impasse" else value  # the old name of "still talking at the horizon"
 
     @model_validator(mode="after")
     def _conditions(self) -> "NamedOutcome":
@@ -408,6 +491,37 @@ class NamedOutcome(_Strict):
         if self.issue is None and self.result is None and self.by is None:
             raise ValueError("give at least one condition: issue, result or by")
         return self
+
+
+class Alternative(_Strict):
+    """One thing that may follow a collapse of the talks, with its probability (a weight, see :class:`Lottery`)."""
+
+    label: str | None = None
+    probability: Probability = 1.0
+    levels: dict[str, LevelRef] = Field(default_factory=dict)
+
+
+class Lottery(_Strict):
+    """Named alternatives after a breakdown; their probabilities are divided by their sum in every world."""
+
+    alternatives: dict[str, Alternative] = Field(min_length=1)
+
+
+def _breakdown_tag(value: Any) -> str | None:
+    if isinstance(value, Lottery) or (isinstance(value, dict) and "alternatives" in value):
+        return "breakdown_lottery"
+    return "breakdown_levels" if isinstance(value, dict) else None
+
+
+#: ``breakdown:`` plain levels (one alternative) or ``{alternatives: {NAME: {probability, levels}}}``.
+Breakdown = Annotated[
+    Union[Annotated[dict[str, LevelRef], Tag("breakdown_levels")], Annotated[Lottery, Tag("breakdown_lottery")]],
+    Discriminator(
+        _breakdown_tag,
+        custom_error_type="breakdown",
+        custom_error_message="must be a mapping from issue to level, or {alternatives: {NAME: {probability: P, levels: {...}}}}",
+    ),
+]
 
 
 class MonteCarlo(_Strict):
@@ -425,13 +539,42 @@ class Scenario(_Strict):
     description: str | None = None
     issues: dict[str, Issue] = Field(min_length=1)
     actors: dict[str, Actor] = Field(min_length=1)
-    no_deal: dict[str, LevelRef]
+    status_quo: dict[str, LevelRef] | None = None
+    breakdown: Breakdown | None = None
+    no_deal: dict[str, LevelRef] | None = None
     protocol: Protocol = Field(default_factory=Protocol)
     events: dict[str, Event] = Field(default_factory=dict)
     outcomes: dict[str, NamedOutcome] = Field(default_factory=dict)
     monte_carlo: MonteCarlo = Field(default_factory=MonteCarlo)
 
+    @model_validator(mode="after")
+    def _states(self) -> "Scenario":
+        if self.status_quo is None and self.no_deal is None:
+            raise ValueError("give 'status_quo' (the levels in force while the talks go on), or the older 'no_deal'")
+        if self.no_deal is not None and (self.status_quo is not None or self.breakdown is not None):
+            raise ValueError("'no_deal' is the older form of status_quo and breakdown together: give it alone")
+        return self
+
     # --- convenience views (derived, never stored) ---
+
+    @property
+    def status_quo_levels(self) -> dict[str, LevelRef]:
+        """The level of every issue while the talks go on (``status_quo``, or ``no_deal`` in old scenarios)."""
+        return dict(self.status_quo if self.status_quo is not None else self.no_deal)
+
+    @property
+    def breakdown_alternatives(self) -> dict[str, "Alternative"]:
+        """What may follow a collapse, by name, each with every issue's level (the status quo's where unsaid)."""
+        given = self.breakdown if self.breakdown is not None else (self.no_deal or self.status_quo)
+        base = self.status_quo_levels
+        if isinstance(given, Lottery):
+            return {name: alt.model_copy(update={"levels": {**base, **alt.levels}}) for name, alt in given.alternatives.items()}
+        return {"breakdown": Alternative(label="breakdown", probability=1.0, levels={**base, **given})}
+
+    @property
+    def months_per_round(self) -> float:
+        count, unit = parse_round_length(self.protocol.round_length)
+        return count * MONTHS_PER_UNIT[unit]
 
     @property
     def issue_names(self) -> list[str]:

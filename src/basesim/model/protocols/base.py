@@ -18,6 +18,8 @@ class Protocol:
     name: ClassVar[str]
     #: whether the protocol needs the principals' noisy beliefs
     uses_beliefs: ClassVar[bool] = False
+    #: a benchmark without a timing: played in round 0 only (the rest of the horizon keeps its state)
+    one_shot: ClassVar[bool] = False
 
     def start(self, model: Talks) -> None:
         """Prepare before round 0."""

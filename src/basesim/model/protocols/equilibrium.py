@@ -1,33 +1,47 @@
-"""Subgame-perfect play of the finite-horizon alternating-offers game.
+"""Subgame-perfect play of alternating offers with a persistent status quo, and with private information.
 
-Backward induction over the outcome space with complete information
-(Stahl 1972, *Bargaining Theory*; Rubinstein 1982, "Perfect equilibrium in a
-bargaining model", Econometrica 50(1), doi:10.2307/1912531). Values are in
-utility at the current round; with discount factor ``d_a`` (patience),
-breakdown risk ``h`` and reservation utility ``r_a``:
+Complete information (docs/model.md, "The theories"): the stationary
+subgame-perfect equilibrium of alternating offers (Rubinstein 1982,
+"Perfect equilibrium in a bargaining model", Econometrica 50(1),
+doi:10.2307/1912531) in which the status quo holds while the principals
+disagree (Fernandez and Glazer 1991, AER 81(1); Busch and Wen 1995,
+Econometrica 63(3)) and the talks collapse with a per-round hazard ``q``.
+Values are flow-equivalents; with per-round discount ``d_a = patience_a **
+Delta``, talking flow ``s_a``, walk-out value ``b_a``:
 
-- after the deadline every principal gets ``V_a(T) = r_a``;
-- in round t the responders' continuation is
-  ``c_a(t) = d_a ((1 - h) V_a(t+1) + h r_a)`` and each accepts an outcome
-  worth at least ``max(r_a, c_a(t))`` (it can always walk away);
+- the value of never agreeing is the fixed point
+  ``V_a = ((1 - d_a) s_a + d_a q b_a) / (1 - d_a (1 - q))``;
+- a responder's continuation is ``c_a = (1 - d_a) s_a + d_a ((1 - q) V_a' + q b_a)``
+  (``V'`` the values of the next round) and it accepts an outcome worth at
+  least ``max(b_a, c_a)`` (it can always walk out);
 - the proposer offers, among the outcomes all responders accept, one that is
   best for itself (ties: best for the responders in sum, so agreements are
-  Pareto-optimal), if it is worth at least ``max(r_p, c_p(t))``; otherwise it
-  delays and ``V(t) = c(t)``.
+  Pareto-optimal), if it is worth at least ``max(b_p, c_p)``; otherwise it
+  delays and ``V_p = c_p``.
 
-With two principals the proposer may also offer a lottery between two
+Backward induction starts from the value of never agreeing and runs, one
+cycle of proposers at a time, until every world's values stop changing (to
+:data:`CONVERGED`, at most :data:`SOLVE_ROUNDS` rounds): the stationary
+equilibrium, so neither the forecast's horizon nor the round length acts as
+a deadline. With two principals the proposer may offer a lottery between two
 neighbouring outcomes on the concave hull of the Pareto frontier (public
-randomisation, the usual convexification of a discrete bargaining set;
-Binmore, Rubinstein and Wolinsky 1986, doi:10.2307/2555382; frontier points
-below the hull are beaten by a lottery and never offered): it gives the
-responder exactly its
-continuation value, so grid rounding does not compound over the rounds, and
-on one finely divided issue the first proposer's share is within one grid
-step of Rubinstein's ``(1 - d_2) / (1 - d_1 d_2)``. The lottery is drawn
-with the world's breakdown draw of the agreement round (unused in a round
-that ends in agreement). Both outcomes of a lottery are Pareto-optimal and
-worth at least the reservation utility to each principal. With three or
-more principals offers are pure outcomes (:func:`solve_backward`).
+randomisation, Binmore, Rubinstein and Wolinsky 1986, doi:10.2307/2555382):
+it gives the responder exactly its threshold, so grid rounding does not
+compound and one finely divided issue splits as Rubinstein's
+``(1 - d_2) / (1 - d_1 d_2)`` to within a grid step. The lottery is drawn
+with the world's breakdown draw of the agreement round. With three or more
+principals offers are pure outcomes.
+
+Private information (Admati and Perry 1987, "Strategic delay in
+bargaining", REStud 54(3); Fearon 1995, "Rationalist explanations for war",
+IO 49(3)): each proposer plays the equilibrium of the game it believes it
+is in, its beliefs about the others' ideal points and saliences noisy by
+``belief_noise * exp(-t / learning_time)`` (t in months), and responders
+answer on their true values (their thresholds in the true game). Offers
+that the proposer wrongly believes acceptable are rejected: the talks drag
+on under the status quo until beliefs are close enough, a principal walks
+out (``b_a`` above its true continuation) or the hazard ends them. With
+zero noise this is exactly the complete-information equilibrium.
 
 Events do not apply: the game is solved at the parameters of round 0.
 """
@@ -38,52 +52,134 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from basesim.model.outcome_space import believed_terms, mix_influence, outer_sum
 from basesim.model.protocols.base import Protocol
+from basesim.model.state import levels_utility
 
 if TYPE_CHECKING:
     from basesim.model.talks import Talks
 
+#: Values closer than this between two cycles of backward induction have converged.
+CONVERGED = 1e-12
+#: At most this many rounds of backward induction (a cap for numbers, never reached in practice).
+SOLVE_ROUNDS = 20_000
+#: Responders accept offers worth their threshold up to this (lotteries are computed to rounding).
+TOLERANCE = 1e-9
 
-def solve_backward(
-    utility: np.ndarray,
-    reservation: np.ndarray,
-    patience: np.ndarray,
-    breakdown_risk: np.ndarray,
-    proposers: list[int],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Equilibrium offers of every round.
 
-    ``utility`` (n, P, K); ``reservation``, ``patience`` (n, P);
-    ``breakdown_risk`` (n,); ``proposers[t]`` the proposing slot of round t.
-    Returns ``offer`` (n, T) outcome indices, ``accepted`` (n, T) bool and
-    ``value`` (n, P): each principal's equilibrium value at round 0.
+class Game:
+    """One bargaining game per world: utilities and the values of not agreeing, per round.
+
+    ``utility`` (n, P, K); ``talking``, ``walkout``, ``discount`` (n, P) with
+    ``discount`` per round; ``hazard`` (n,) per round; ``order`` the proposing
+    slots of one cycle, starting with round 0's proposer.
     """
+
+    def __init__(self, utility, talking, walkout, discount, hazard, order):
+        self.utility, self.talking, self.walkout = utility, talking, walkout
+        self.discount, self.hazard, self.order = discount, hazard[:, None], list(order)
+
+    def take(self, rows: np.ndarray, *, utility: bool = True) -> "Game":
+        """The game of some worlds (``utility=False``: without the big utility array, for the hull path)."""
+        return Game(self.utility[rows] if utility else None, self.talking[rows], self.walkout[rows],
+                    self.discount[rows], self.hazard[rows, 0], self.order)
+
+    def never_agreeing(self) -> np.ndarray:
+        """(n, P) the stationary value of talks without a deal (discrete time)."""
+        d, q = self.discount, self.hazard
+        denominator = 1.0 - d * (1.0 - q)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            value = ((1.0 - d) * self.talking + d * q * self.walkout) / denominator
+        return np.where(denominator > 0, value, self.talking)
+
+    def threshold(self, value: np.ndarray) -> np.ndarray:
+        """(n, P) what each principal needs this round, ``max(b, c)``, given next round's values."""
+        d, q = self.discount, self.hazard
+        continuation = (1.0 - d) * self.talking + d * ((1.0 - q) * value + q * self.walkout)
+        return np.maximum(self.walkout, continuation), continuation
+
+
+class Plan:
+    """The stationary equilibrium: per proposing slot ``p`` (axis 1, in ``Game.order``), the offer ``high`` /
+    ``low`` with ``chance`` of ``high`` (a lottery; equal for a pure offer), whether the proposer makes it
+    (``agree``), every principal's ``threshold`` when ``p`` proposes, and the round-0 ``value`` (n, P)."""
+
+    def __init__(self, n: int, slots: int, count: int):
+        self.high = np.zeros((n, slots), dtype=np.int64)
+        self.low = np.zeros((n, slots), dtype=np.int64)
+        self.chance = np.ones((n, slots))
+        self.agree = np.zeros((n, slots), dtype=bool)
+        self.threshold = np.zeros((n, slots, count))
+        self.continuation = np.zeros((n, slots, count))
+        self.value = np.zeros((n, count))
+
+
+def solve(game: Game) -> Plan:
+    """Backward induction to the stationary equilibrium, world by world until converged.
+
+    A world stops when its values after a whole cycle of proposers differ from
+    the cycle before by at most :data:`CONVERGED`; its plan is that of its last
+    cycle, so the result of a world never depends on the other worlds of its batch.
+    """
+    n, count, _ = game.utility.shape
+    cycle = len(game.order)
+    plan = Plan(n, cycle, count)
+    two = count == 2
+    hull = concave_hull(*pareto_frontier(game.utility, np.maximum(game.walkout, game.never_agreeing()))) if two else None
+    todo = np.arange(n)  # the worlds of ``sub``; ``live`` marks those not yet converged
+    live = np.ones(n, bool)
+    value = game.never_agreeing()
+    sub, sub_hull = game, hull
+    for _ in range(max(SOLVE_ROUNDS // cycle, 1)):
+        before = value
+        current = value
+        step_plan = []
+        for position in range(cycle - 1, -1, -1):  # backward through one cycle, ending at round 0's proposer
+            p = sub.order[position]
+            threshold, continuation = sub.threshold(current)
+            if two:
+                high, low, chance, agree, agreed = _lottery_round(sub_hull, threshold, p)
+            else:
+                high, agree, agreed = _pure_round(sub.utility, threshold, p)
+                low, chance = high, np.ones(high.shape)
+            current = np.where(agree[:, None], agreed, continuation)
+            step_plan.append((position, high, low, chance, agree, threshold, continuation))
+        # a converged world keeps the plan and values of the cycle it converged in, whatever its batch does
+        value = np.where(live[:, None], current, before)
+        rows = todo[live]
+        for position, high, low, chance, agree, threshold, continuation in step_plan:
+            plan.high[rows, position], plan.low[rows, position] = high[live], low[live]
+            plan.chance[rows, position], plan.agree[rows, position] = chance[live], agree[live]
+            plan.threshold[rows, position] = threshold[live]
+            plan.continuation[rows, position] = continuation[live]
+        plan.value[rows] = value[live]
+        live &= np.abs(value - before).max(axis=1) > CONVERGED
+        if not live.any():
+            break
+        if (~live).sum() * 4 >= live.size:  # drop converged worlds in bulk (copies cost more than a cycle)
+            todo, value = todo[live], value[live]
+            sub = sub.take(live, utility=not two)
+            if two:
+                sub_hull = tuple(part[live] for part in sub_hull)
+            live = np.ones(todo.size, bool)
+    return plan
+
+
+def _pure_round(utility: np.ndarray, threshold: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The proposer's best outcome that every responder accepts: ``(offer (n,), agree (n,), values (n, P))``."""
     n, count, _ = utility.shape
-    rounds = len(proposers)
     rows = np.arange(n)
-    value = reservation.copy()
-    offers = np.zeros((n, rounds), dtype=np.int64)
-    accepted = np.zeros((n, rounds), dtype=bool)
-    risk = breakdown_risk[:, None]
-    for t in range(rounds - 1, -1, -1):
-        p = proposers[t]
-        continuation = patience * ((1.0 - risk) * value + risk * reservation)
-        threshold = np.maximum(reservation, continuation)
-        feasible = np.ones(utility.shape[::2], dtype=bool)
-        others = [q for q in range(count) if q != p]
-        for q in others:
-            feasible &= utility[:, q] >= threshold[:, q, None]
-        own = np.where(feasible, utility[:, p], -np.inf)
-        best = own.max(axis=1)
-        top = feasible & (utility[:, p] == best[:, None])
-        responders = utility[:, others].sum(axis=1)
-        offer = np.argmax(np.where(top, responders, -np.inf), axis=1)
-        agree = np.isfinite(best) & (best >= threshold[:, p])
-        offers[:, t] = offer
-        accepted[:, t] = agree
-        agreed_value = utility[rows, :, offer]  # (n, P)
-        value = np.where(agree[:, None], agreed_value, continuation)
-    return offers, accepted, value
+    feasible = np.ones(utility.shape[::2], dtype=bool)
+    others = [q for q in range(count) if q != p]
+    for q in others:
+        feasible &= utility[:, q] >= threshold[:, q, None]
+    own = np.where(feasible, utility[:, p], -np.inf)
+    best = own.max(axis=1)
+    top = feasible & (utility[:, p] == best[:, None])
+    responders = utility[:, others].sum(axis=1)
+    offer = np.argmax(np.where(top, responders, -np.inf), axis=1)
+    agree = np.isfinite(best) & (best >= threshold[:, p])
+    return offer, agree, utility[rows, :, offer]
 
 
 def pareto_frontier(utility: np.ndarray, reservation: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -164,70 +260,42 @@ def concave_hull(
     return kept, kept_points, size
 
 
-def solve_backward_lotteries(
-    utility: np.ndarray,
-    reservation: np.ndarray,
-    patience: np.ndarray,
-    breakdown_risk: np.ndarray,
-    proposers: list[int],
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Equilibrium offers of two principals who may offer neighbouring lotteries.
+def _lottery_round(hull, threshold: np.ndarray, p: int):
+    """Two principals: the proposer's best lottery of neighbouring hull points that gives the responder its threshold.
 
-    Shapes as in :func:`solve_backward` with P = 2. Returns ``high``, ``low``
-    (n, T) the two outcomes of each round's offer (equal for a pure offer),
-    ``chance`` (n, T) the probability of ``high`` (the outcome better for the
-    responder), ``accepted`` (n, T) and ``value`` (n, 2) at round 0.
+    ``hull`` = (outcome, points, size) from :func:`concave_hull`. Returns
+    ``high``, ``low`` (n,) the two outcomes (equal for a pure offer), ``chance``
+    (n,) of ``high`` (the one better for the responder), ``agree`` (n,) and the
+    lottery's expected utilities (n, 2).
     """
-    n = utility.shape[0]
-    rounds = len(proposers)
+    outcome, points, size = hull
+    n, width = outcome.shape
     rows = np.arange(n)
-    outcome, points, size = concave_hull(*pareto_frontier(utility, reservation))
-    width = outcome.shape[1]
     valid = np.arange(width)[None, :] < size[:, None]
-    value = reservation.copy()
-    high = np.zeros((n, rounds), dtype=np.int64)
-    low = np.zeros((n, rounds), dtype=np.int64)
-    chance = np.ones((n, rounds))
-    accepted = np.zeros((n, rounds), dtype=bool)
-    risk = breakdown_risk[:, None]
-    for t in range(rounds - 1, -1, -1):
-        p = proposers[t]
-        q = 1 - p
-        continuation = patience * ((1.0 - risk) * value + risk * reservation)
-        threshold = np.maximum(reservation, continuation)
-        mine, theirs = points[:, :, p], points[:, :, q]
-        need = threshold[:, q, None]
-        # the frontier is ordered by rising utility of principal 0: order it by falling utility of q
-        if q == 1:
-            enough = valid & (theirs >= need)
-            count = enough.sum(axis=1)  # the first `count` points give q enough
-            above = count - 1
-        else:
-            enough = valid & (theirs >= need)
-            count = enough.sum(axis=1)  # the last `count` valid points give q enough
-            above = size - count
-        feasible = count > 0
-        below = above + (1 if q == 1 else -1)
-        has_below = feasible & (below >= 0) & (below < size)
-        above = np.clip(above, 0, width - 1)
-        below = np.where(has_below, np.clip(below, 0, width - 1), above)
-        q_above, q_below = theirs[rows, above], theirs[rows, below]
-        gap = q_above - q_below
-        with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(has_below & (gap > 0), (need[:, 0] - q_below) / gap, 1.0)
-        share = np.clip(share, 0.0, 1.0)
-        best = share * mine[rows, above] + (1.0 - share) * mine[rows, below]
-        their_value = share * q_above + (1.0 - share) * q_below
-        agree = feasible & (best >= threshold[:, p])
-        high[:, t] = outcome[rows, above]
-        low[:, t] = outcome[rows, below]
-        chance[:, t] = share
-        accepted[:, t] = agree
-        agreed = np.empty_like(value)
-        agreed[:, p] = best
-        agreed[:, q] = their_value
-        value = np.where(agree[:, None], agreed, continuation)
-    return high, low, chance, accepted, value
+    q = 1 - p
+    mine, theirs = points[:, :, p], points[:, :, q]
+    need = threshold[:, q, None]
+    # the frontier is ordered by rising utility of principal 0: order it by falling utility of q
+    enough = valid & (theirs >= need)
+    count = enough.sum(axis=1)
+    above = count - 1 if q == 1 else size - count  # the point just good enough for q
+    feasible = count > 0
+    below = above + (1 if q == 1 else -1)
+    has_below = feasible & (below >= 0) & (below < size)
+    above = np.clip(above, 0, width - 1)
+    below = np.where(has_below, np.clip(below, 0, width - 1), above)
+    q_above, q_below = theirs[rows, above], theirs[rows, below]
+    gap = q_above - q_below
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(has_below & (gap > 0), (need[:, 0] - q_below) / gap, 1.0)
+    share = np.clip(share, 0.0, 1.0)
+    best = share * mine[rows, above] + (1.0 - share) * mine[rows, below]
+    their_value = share * q_above + (1.0 - share) * q_below
+    agree = feasible & (best >= threshold[:, p])
+    agreed = np.empty((n, 2))
+    agreed[:, p] = best
+    agreed[:, q] = their_value
+    return outcome[rows, above], outcome[rows, below], share, agree, agreed
 
 
 class Equilibrium(Protocol):
@@ -235,35 +303,79 @@ class Equilibrium(Protocol):
 
     def start(self, model: Talks) -> None:
         state = model.state
-        proposers = [model.proposer(t).slot for t in range(model.rounds)]
-        arguments = (
-            state.utility,
-            state.reservation,
-            state.params["patience"][:, state.principals],
-            state.params["breakdown_risk"],
-            proposers,
-        )
-        if len(state.principals) == 2:
-            high, low, chance, accepted, _ = solve_backward_lotteries(*arguments)
-        else:
-            high, accepted, _ = solve_backward(*arguments)
-            low, chance = high, np.ones(high.shape)
-        state.params["plan_offer"] = high
-        state.params["plan_alternative"] = low
-        state.params["plan_chance"] = chance
-        state.params["plan_accepted"] = accepted
+        self.order = [model.proposer(t).slot for t in range(len(model.principals))]
+        self.game = game_of(model, state.utility, state.talking_value, state.walkout_value)
+        self.truth = solve(self.game)
+        self.rows = state.rows.copy()  # the worlds the plans were solved for, in order
 
     def step(self, model: Talks) -> None:
         t = model.round
         state = model.state
-        draw = state.params["breakdown_u"][:, t]
-        offer = np.where(
-            draw < state.params["plan_chance"][:, t], state.params["plan_offer"][:, t], state.params["plan_alternative"][:, t]
-        )
-        accepted = state.params["plan_accepted"][:, t]
-        breakdown = ~accepted & (state.params["breakdown_u"][:, t] < state.params["breakdown_risk"])
+        where = np.searchsorted(self.rows, state.rows)  # the active worlds' rows of the plans
+        position = t % len(self.order)
         proposer = model.proposer(t)
+        p = proposer.slot
+        truth = self.truth
+        high, low = truth.high[where, position], truth.low[where, position]
+        chance, agree = truth.chance[where, position], truth.agree[where, position]
+        noisy = state.params["belief_noise"][:, state.principals[p]] > 0
+        if noisy.any():  # the proposer plays the game it believes it is in
+            believed = solve(believed_game(model, p, t, noisy))
+            column = self.order.index(p)
+            high[noisy], low[noisy] = believed.high[:, column], believed.low[:, column]
+            chance[noisy], agree[noisy] = believed.chance[:, column], believed.agree[:, column]
+        draw = state.params["breakdown_u"][:, t]
+        offer = np.where(draw < chance, high, low)
+        rows = np.arange(state.n)
+        threshold = truth.threshold[where, position]
+        accepted = agree.copy()
+        responses = {}
+        for other in model.principals:
+            if other is not proposer:
+                q = other.slot
+                worth = chance * state.utility[rows, q, high] + (1.0 - chance) * state.utility[rows, q, low]
+                responses[other.name] = worth >= threshold[:, q] - TOLERANCE
+                accepted &= responses[other.name]
+        cause = np.full(state.n, -1, dtype=np.int64)
+        walks = state.walkout_value > truth.continuation[where, position] + TOLERANCE
+        for slot in range(len(model.principals) - 1, -1, -1):
+            cause = np.where(walks[:, slot], slot, cause)
+        breakdown = ~accepted & ((cause >= 0) | (draw < model.hazard()))
         if model.recording:
-            responses = {p.name: accepted.copy() for p in model.principals if p is not proposer}
             model.record_offer(t, proposer, offer, np.ones_like(accepted), responses, accepted, breakdown, [])
-        model.conclude(accepted, "agreement", offer=offer, proposer=proposer.slot, also=(breakdown, "breakdown"))
+        model.conclude(accepted, "agreement", offer=offer, proposer=p, also=(breakdown, "breakdown"), cause=cause)
+
+
+def game_of(model: Talks, utility: np.ndarray, talking: np.ndarray, walkout: np.ndarray,
+            where: np.ndarray | None = None) -> Game:
+    """The game of the active worlds (or those ``where``) with these utilities and values of not agreeing."""
+    state = model.state
+    patience = state.params["patience"][:, state.principals]
+    hazard = model.hazard()
+    if where is not None:
+        patience, hazard = patience[where], hazard[where]
+    order = [model.proposer(t).slot for t in range(len(model.principals))]
+    return Game(utility, talking, walkout, patience ** model.months_per_round, hazard, order)
+
+
+def believed_game(model: Talks, p: int, round_: int, where: np.ndarray) -> Game:
+    """The game principal ``p`` believes it is in, in the worlds ``where``: the others' utilities as it sees them.
+
+    Its noise shrinks with time as ``belief_noise * exp(-t / learning_time)`` (t in months); it knows its
+    own preferences and everyone's outside options, delay costs and patience.
+    """
+    state = model.state
+    params = {k: v[where] for k, v in state.params.items()}
+    principals = state.principals
+    months = round_ * model.months_per_round
+    noise = params["belief_noise"][:, principals] * np.exp(-months / params["learning_time"][:, principals])
+    seen = believed_terms(state.space, params["ideal_point"], params["salience"], noise,
+                          params["belief_ideal_z"], params["belief_salience_z"])
+    effective = mix_influence([t[:, p] for t in seen], params["leverage"], principals)  # per issue (n, P, m)
+    utility = outer_sum(effective)
+    utility[:, p] = state.utility[where, p]
+    talking = levels_utility(effective, state.status_quo) - params["delay_cost"][:, principals]
+    breakdown = levels_utility(effective, state.breakdown_levels)
+    walkout = (breakdown * params["breakdown_weight"][:, None, :]).sum(axis=2) + params["outside_option"][:, principals]
+    talking[:, p], walkout[:, p] = state.talking_value[where, p], state.walkout_value[where, p]
+    return game_of(model, utility, talking, walkout, where)

@@ -5,8 +5,11 @@ the outcomes every principal strictly prefers to its reservation utility
 ``r_a`` (Nash 1950, "The bargaining problem", Econometrica 18(2),
 doi:10.2307/1907266; the asymmetric form of Kalai 1977, "Nonsymmetric Nash
 solutions and replications of 2-person bargaining", Int. J. Game Theory 6,
-doi:10.1007/BF01774658). Agreement comes at round 0; with no outcome that
-all prefer to no deal, the talks end in an impasse at the deadline.
+doi:10.1007/BF01774658). The disagreement point is each principal's
+reservation utility ``r_a = max(V_a, b_a)`` (docs/model.md). A one-shot
+benchmark without a timing: agreement at round 0, or none; without one, a
+principal for whom a breakdown beats dragging on (``b_a > V_a``) walks out at
+round 0, and otherwise the status quo holds (still talking).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ def nash_solution(utility: np.ndarray, reservation: np.ndarray, power: np.ndarra
 
 class NashBargaining(Protocol):
     name = "nash"
+    one_shot = True
 
     def step(self, model: Talks) -> None:
         state = model.state
@@ -44,5 +48,9 @@ class NashBargaining(Protocol):
         outcome, exists = nash_solution(state.utility, state.reservation, power)
         if model.recording:
             model.record_solution(model.round, outcome, exists)
-        model.conclude(exists, "agreement", offer=outcome, proposer=-1)
-        model.conclude(np.ones(state.n, bool), "impasse", round_=model.rounds - 1)
+        cause = np.full(state.n, -1, dtype=np.int64)
+        for slot in range(len(model.principals) - 1, -1, -1):
+            cause = np.where(state.walkout_value[:, slot] > state.disagreement_value[:, slot], slot, cause)
+        model.conclude(exists, "agreement", offer=outcome, proposer=-1, also=(~exists & (cause >= 0), "breakdown"),
+                       cause=cause)
+
