@@ -21,7 +21,9 @@ from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
-from scipy import stats
+
+# scipy.stats is imported where a quantile function is first needed, not here: it costs about
+# half a second, and loading or validating a scenario (``basesim validate``) never needs it.
 
 __all__ = [
     "Beta",
@@ -55,8 +57,9 @@ class _Dist(BaseModel):
         raise NotImplementedError
 
     def support(self) -> tuple[float, float]:
-        lo, hi = self.frozen().support()
-        return float(lo), float(hi)
+        # every family with ``low`` and ``high`` spans [low, high] (scipy's support, without scipy);
+        # the others override this
+        return float(self.low), float(self.high)  # type: ignore[attr-defined]
 
     @property
     def _scipy(self) -> Any:
@@ -94,6 +97,8 @@ class Uniform(_Dist):
         return self
 
     def frozen(self) -> Any:
+        from scipy import stats
+
         return stats.uniform(loc=self.low, scale=self.high - self.low)
 
 
@@ -121,6 +126,8 @@ class Normal(_Dist):
         return self
 
     def frozen(self) -> Any:
+        from scipy import stats
+
         a = (self.low - self.mean_) / self.sd
         b = (self.high - self.mean_) / self.sd
         return stats.truncnorm(a, b, loc=self.mean_, scale=self.sd)
@@ -142,6 +149,8 @@ class Beta(_Dist):
         return self
 
     def frozen(self) -> Any:
+        from scipy import stats
+
         return stats.beta(self.a, self.b, loc=self.low, scale=self.high - self.low)
 
 
@@ -162,6 +171,8 @@ class Triangular(_Dist):
         return self
 
     def frozen(self) -> Any:
+        from scipy import stats
+
         scale = self.high - self.low
         return stats.triang((self.mode - self.low) / scale, loc=self.low, scale=scale)
 
@@ -180,6 +191,8 @@ class Integers(_Dist):
         return self
 
     def frozen(self) -> Any:
+        from scipy import stats
+
         return stats.randint(self.low, self.high + 1)
 
     def support(self) -> tuple[float, float]:
@@ -213,6 +226,8 @@ class Choice(_Dist):
         return w / w.sum()
 
     def frozen(self) -> Any:
+        from scipy import stats
+
         return stats.rv_discrete(values=(np.arange(len(self.values)), self.probabilities()))
 
     def support(self) -> tuple[float, float]:
@@ -243,6 +258,8 @@ class Dirichlet(_Dist):
         return len(self.alpha)
 
     def frozen(self) -> Any:
+        from scipy import stats
+
         return stats.dirichlet(np.asarray(list(self.alpha.values()), float))
 
     def support(self) -> tuple[float, float]:
@@ -250,6 +267,8 @@ class Dirichlet(_Dist):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Unit points of shape (n, k) to saliences of shape (n, k)."""
+        from scipy import stats
+
         alpha = np.asarray(list(self.alpha.values()), float)
         gammas = stats.gamma.ppf(np.clip(u, 1e-12, 1 - 1e-12), alpha)
         return gammas / gammas.sum(axis=-1, keepdims=True)
