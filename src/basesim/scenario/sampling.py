@@ -20,7 +20,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-from scipy import special
 
 from basesim.scenario.distributions import Dirichlet, _Dist
 from basesim.scenario.schema import Scenario
@@ -300,6 +299,8 @@ def transform(scenario: Scenario, unit: np.ndarray, *, replicate: np.ndarray | N
             for a, actor in enumerate(actors):
                 for i, issue in enumerate(issues):
                     z[:, p_i, a, i] = col[f"belief.{p}.{actor}.{kind}.{issue}"]
+        from scipy import special  # here, not at the top: validating a scenario never needs scipy
+
         return special.ndtri(np.clip(z, 1e-12, 1 - 1e-12))  # the standard normal quantile
 
     breakdown_u = np.stack([col[f"breakdown.{t}"] for t in range(T)], axis=1) if T else np.zeros((n, 0))
