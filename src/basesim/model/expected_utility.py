@@ -308,17 +308,19 @@ def _check(
         raise UsageError(
             f"expected utility: {name} has shape {array.shape}; it must have shape {shape} (worlds, actors)"
         )
-    if not np.isfinite(array).all():
+    bad = ~np.isfinite(array)
+    if low is not None:
+        bad |= array < low
+    if high is not None:
+        bad |= array > high
+    if bad.any():
+        world, actor = (int(v) for v in np.argwhere(bad)[0])
+        bounds = [f"at least {low:g}"] if low is not None else []
+        bounds += [f"at most {high:g}"] if high is not None else []
+        allowed = " ".join(["a finite number", " and ".join(bounds)]).strip()
         raise UsageError(
-            f"expected utility: {name} has a value that is not a finite number; all must be finite"
-        )
-    if low is not None and (array < low).any():
-        raise UsageError(
-            f"expected utility: {name} has {array.min()!r}; it must be at least {low}"
-        )
-    if high is not None and (array > high).any():
-        raise UsageError(
-            f"expected utility: {name} has {array.max()!r}; it must be at most {high}"
+            f"expected utility: {name} of world {world}, actor {actor} is {float(array[world, actor])!r}; "
+            f"it must be {allowed}"
         )
 
 
