@@ -9,7 +9,7 @@ Theoretical Politics 23(4), 510-531, doi:10.1177/0951629811418142 (below
 "SCS"; equation numbers are theirs, as the public replications quote them:
 D. Masad's BDM_DecisionModel_Replication, J. McKibben's
 bdm-scholz-expected-utility-model and decisionmechanics/eum). The KTAB
-toolkit (KAPSARC) descends from this model but its spatial model is a
+toolkit (KAPSARC) belongs to the same family, but its spatial model is a
 different one (probabilistic Condorcet elections), so nothing here follows it.
 
 Every actor ``i`` of a world has a position ``x_i`` on the issue's scale, a
@@ -61,7 +61,8 @@ Convergence: ``spread`` is ``(max_i x_i - min_i x_i) / Delta``;
 ``agreed_round`` is the first round whose positions lie within
 ``tolerance`` (spread <= tolerance; it then stays so), ``settled_round`` the
 first round after which no actor moves by more than ``tolerance * Delta``
-within the horizon (-1 if the last round still moved one, or no round was played). Position ``t`` holds after ``t`` rounds.
+within the horizon (-1 if the last round still moved one, or no round was
+played). Position ``t`` holds after ``t`` rounds.
 
 Conventions where the replications disagree (docs/expected_utility.md):
 
@@ -70,13 +71,15 @@ Conventions where the replications disagree (docs/expected_utility.md):
   risk exponents NL 1.117, BE 1.004, ... for the European Community example;
   read as the positive part of the net vote (Masad) it gives NL 1.127, BE
   0.781, LU 0.500, DE 1.127, FR 1.078, IT 1.078, UK 2.000, IE 0.525, DK
-  1.472, GR 1.140, the published figures. ``"net"`` is the default.
+  1.472, GR 1.140, the figures the replications report. ``"net"`` is the
+  default.
 - ``E_ji`` in the move rule is ``j``'s own expected utility (``r_j``) with
   the target's salience ``s_i`` (Masad; eum keeps ``s_j`` as printed in SCS,
   a typo; McKibben evaluates both with ``r_i``).
-- among forced moves the smallest wins, as SCS and BDM state it (eum and,
-  per McKibben, SCS's own code rank confrontation over compromise over
-  capitulation first; Masad takes the challenger with the largest ``E_ji``).
+- among forced moves the smallest wins, as SCS's text has it (as McKibben
+  quotes it; eum and, per McKibben, SCS's own code rank confrontation over
+  compromise over capitulation first; Masad takes the challenger with the
+  largest ``E_ji``).
 - ``mu`` (only used when ``Q < 1``) is the pairwise-vote winner of the
   current positions (Masad uses it in one pass and the weighted mean in the
   other).
@@ -84,8 +87,9 @@ Conventions where the replications disagree (docs/expected_utility.md):
 Floating point: sums over actors run left to right in actor order (a loop
 over actors, never over worlds), and every expression is written as in
 :mod:`basesim.model.expected_utility_reference`, which therefore matches this
-kernel bit for bit (``**`` there is numpy's scalar ``power``, whose AVX-512
-kernel differs from C's ``pow`` in the last bit).
+kernel bit for bit (powers there are numpy's scalar ``power``, which agrees
+with numpy's array ``power``; Python's ``**``, C's ``pow``, differs from both
+in the last bit on AVX-512 hardware).
 """
 
 from __future__ import annotations
