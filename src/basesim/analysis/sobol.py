@@ -158,6 +158,16 @@ class SobolIndices:
     def evaluations(self) -> int:
         return self.n * (len(self.factors) + 2)
 
+    def __repr__(self) -> str:  # one line (the dataclass repr would print the arrays); see analysis.display
+        from basesim.analysis.display import sobol_repr
+
+        return sobol_repr(self)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from basesim.analysis.display import sobol_html
+
+        return sobol_html(self)
+
     @property
     def variance(self) -> pd.Series:
         """Each output's variance over the ``A`` and ``B`` rows."""

@@ -242,6 +242,16 @@ class SweepResult:
     computed: list[int] = field(default_factory=list)
     _replications: pd.DataFrame | None = field(default=None, repr=False)
 
+    def __repr__(self) -> str:  # one line; see analysis.display
+        from basesim.analysis.display import sweep_repr
+
+        return sweep_repr(self)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from basesim.analysis.display import sweep_html
+
+        return sweep_html(self)
+
     @property
     def parameters(self) -> list[str]:
         """The swept parameters' dotted paths."""

@@ -7,6 +7,14 @@ one-world reference that checks them.
 May import: :mod:`basesim.scenario` (and :mod:`basesim.errors`).
 """
 
+import warnings
+
+with warnings.catch_warnings():
+    # Mesa imports tqdm.auto, which warns in Jupyter when ipywidgets is missing; basesim never uses
+    # Mesa's progress bars, so a notebook's first run should not print that warning.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import mesa  # noqa: F401
+
 from basesim.model.negotiation import (
     NegotiationModel,
     batch_size,

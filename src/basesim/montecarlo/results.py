@@ -65,10 +65,44 @@ class RunResult:
         """Write the results folder (see :mod:`basesim.montecarlo.results`); return its path."""
         return save_results(self, folder)
 
+    @property
+    def inputs(self) -> pd.DataFrame | None:
+        """The sampled inputs, one row per replication (EMA Workbench's *experiments*).
+
+        Columns ``replicate`` and every uncertain input by its dotted path, as in
+        :attr:`table`; None for a summary-only run.
+        """
+        if self.table is None:
+            return None
+        return self.table[["replicate", *self.table.columns[1:_first_outcome_column(self.table)]]]
+
+    @property
+    def outcomes(self) -> pd.DataFrame | None:
+        """What happened, one row per replication (EMA Workbench's *outcomes*).
+
+        Columns ``replicate``, then the model's columns (``result``, ``round``,
+        ``date``, the issues' levels, the utilities) and ``outcome.NAME``, as in
+        :attr:`table`; ``inputs.merge(outcomes, on="replicate")`` is the table.
+        None for a summary-only run.
+        """
+        if self.table is None:
+            return None
+        return self.table[["replicate", *self.table.columns[_first_outcome_column(self.table):]]]
+
+    def _repr_html_(self) -> str:  # notebooks; see montecarlo.display
+        from basesim.montecarlo.display import run_result_html
+
+        return run_result_html(self)
+
     def __repr__(self) -> str:
         table = "None" if self.table is None else f"<{len(self.table)} rows x {self.table.shape[1]} columns>"
         return (f"RunResult(scenario={self.scenario.name!r}, runs={self.runs}, seed={self.provenance.get('seed')}, "
                 f"protocol={self.provenance.get('protocol')!r}, table={table})")
+
+
+def _first_outcome_column(table: pd.DataFrame) -> int:
+    """Where the model's columns start in a run's table: the sampled inputs come before ``result``."""
+    return list(table.columns).index("result")
 
 
 # --- atomic writes ----------------------------------------------------------------------

@@ -423,6 +423,16 @@ class Summary:
             table[column] = table[column].astype(float)
         return table
 
+    def __repr__(self) -> str:  # one line; see montecarlo.display
+        from basesim.montecarlo.display import summary_repr
+
+        return summary_repr(self)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from basesim.montecarlo.display import summary_html
+
+        return summary_html(self)
+
     def probabilities(self) -> pd.DataFrame:
         """The probability rows (kinds result, level, outcome)."""
         return self.table[self.table["kind"] != "quantile"].reset_index(drop=True)

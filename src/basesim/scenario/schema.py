@@ -600,3 +600,13 @@ class Scenario(_Strict):
     def to_data(self) -> dict[str, Any]:
         """Plain data (JSON/YAML-ready) that :func:`basesim.scenario.loader.scenario_from_data` reads back."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def __repr__(self) -> str:  # one line (pydantic's would print every field); see scenario.display
+        from basesim.scenario.display import scenario_repr
+
+        return scenario_repr(self)
+
+    def _repr_html_(self) -> str:  # notebooks
+        from basesim.scenario.display import scenario_html
+
+        return scenario_html(self)
