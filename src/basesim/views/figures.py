@@ -13,6 +13,7 @@ from basesim.errors import OutputError, UsageError
 from basesim.scenario.schema import Scenario
 from basesim.views import plot_data as pdata
 from basesim.views.comparison_plots import comparison_sources, plot_comparison
+from basesim.views.layout import legends_below
 from basesim.views.negotiation_plots import (
     Negotiation,
     plot_settlement,
@@ -102,6 +103,7 @@ def negotiation_figure(negotiation: Negotiation, *, scenario: Scenario,
         plot_targets(trace, scenario=scenario, ax=right)
     else:
         plot_settlement(trace, scenario=scenario, ax=right)
+    legends_below(figure)  # laid out with the panels: never cut off at the bottom
     return figure
 
 
@@ -121,6 +123,7 @@ def comparison_figure(runs: Mapping[str, Results], *, scenarios: Mapping[str, Sc
         size = (max(6.0, 1.3 * members + 2.5), 4.4)
     figure = _figure(*size)
     plot_comparison(sources, kind=kind, issue=issue, ax=figure.add_subplot())
+    legends_below(figure)  # laid out with the plot: never cut off at the side or the bottom
     return figure
 
 
