@@ -1,27 +1,95 @@
-"""The typer app every command registers on, the consoles, and how a user error is printed.
+"""The typer app every command registers on, the consoles, the output mode, and how a user error is printed.
 
 Command modules import :data:`app` from here and register themselves with
 ``@app.command()``; :mod:`basesim.cli.main` imports them all and runs the app.
+
+Where output goes (the same for every command):
+
+- results (tables, YAML) on stdout through :func:`show`;
+- with ``--json``, one JSON document on stdout instead (:func:`emit`), and
+  every message on stderr;
+- messages ("Results written to ...") through :func:`say`: on stdout
+  normally, on stderr with ``--json``, nowhere with ``--quiet``;
+- errors, warnings and progress bars on stderr, always (``--quiet`` hides
+  warnings and progress, never errors).
+
+This module imports only typer and rich, so ``basesim --help`` starts fast:
+commands import numpy, pandas, scipy and matplotlib inside their bodies.
 """
 
 from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+from basesim._version import __version__
 from basesim.errors import BasesimError, ScenarioError
 
 app = typer.Typer(
     name="basesim",
     help="Negotiation scenario simulator: run, inspect and analyse negotiation scenarios.",
+    epilog="\b\nExample:\n  basesim run scenarios/baseline.yaml\n\nEvery command takes --help; bad input exits "
+           "with code 2.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+#: Results: tables and YAML (stdout). Rich wraps at the terminal's width, or at 80 columns when piped.
 console = Console()
+#: Errors, warnings, progress and (with --json) messages (stderr).
 err_console = Console(stderr=True)
+
+
+@dataclass
+class OutputMode:
+    """How the running command prints: ``json`` (a JSON document on stdout) and ``quiet`` (no messages)."""
+
+    json: bool = False
+    quiet: bool = False
+
+
+#: The running command's output mode (set by :func:`set_output` at the start of every command).
+MODE = OutputMode()
+
+
+def set_output(*, json: bool = False, quiet: bool = False) -> OutputMode:
+    """Set the output mode of the command about to run (``--json``, ``--quiet``)."""
+    MODE.json, MODE.quiet = bool(json), bool(quiet)
+    return MODE
+
+
+def show(renderable: Any) -> None:
+    """Print a result (a rich table or text) on stdout, unless ``--json`` or ``--quiet``."""
+    if not (MODE.json or MODE.quiet):
+        console.print(renderable)
+
+
+def say(text: str, *, markup: bool = False) -> None:
+    """Print a message: stdout normally, stderr with ``--json``, nowhere with ``--quiet``."""
+    if MODE.quiet:
+        return
+    target = err_console if MODE.json else console
+    target.print(text if markup else escape(text), highlight=False, soft_wrap=True)
+
+
+def warn(text: str) -> None:
+    """Print a warning on stderr (``--quiet`` hides it)."""
+    if not MODE.quiet:
+        err_console.print(f"[yellow]warning:[/] {escape(text)}", highlight=False, soft_wrap=True)
+
+
+def emit(data: Any) -> None:
+    """With ``--json``: write ``data`` as one JSON document on stdout (nothing otherwise)."""
+    if MODE.json:
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+        sys.stdout.flush()
 
 
 def fail(error: BasesimError) -> None:
@@ -31,3 +99,24 @@ def fail(error: BasesimError) -> None:
         # escape: messages quote values such as [low, high] that rich would read as markup
         err_console.print(f"[bold red]error:[/] {escape(line)}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code=2)
+
+
+def example(command: str) -> str:
+    """A command's ``--help`` epilog: one example, kept on one line (click's ``\\b`` stops rewrapping)."""
+    return f"\b\nExample:\n  {command}"
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"basesim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    pass

@@ -1,36 +1,56 @@
 """The ``basesim`` command line: every command group registered, error handling, exit codes.
 
-User errors (:class:`~basesim.errors.BasesimError`) print one clear message and
-exit with code 2; a real bug keeps its traceback.
+Exit codes: 0 success; 2 a user error (:class:`~basesim.errors.BasesimError`:
+one clear message, no traceback) or a bad command line; 130 interrupted
+(Ctrl-C). A real bug keeps its traceback.
 """
 
 from __future__ import annotations
 
 import sys
 
-import click
 import typer
 from rich.markup import escape
 
-from basesim.cli import plot, run, scenario, sweep  # noqa: F401 (importing a command module registers it)
-from basesim.cli.app import app, err_console, fail
+from basesim.cli import forecast, plot, run, scenario, sweep  # noqa: F401 (importing a command module registers it)
+from basesim.cli.app import app, err_console, fail, set_output
 from basesim.errors import BasesimError
 
-#: Command-line usage errors: click's, and those of the click that recent typer versions vendor (typer._click).
-_USAGE_ERRORS = (click.ClickException, getattr(typer, "TyperException", click.ClickException))
+
+def _exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]:
+    """(exits, aborts, usage errors): typer's own and, for older typer versions, click's."""
+    exits: list[type] = [typer.Exit]
+    aborts: list[type] = [typer.Abort]
+    usage: list[type] = [typer.TyperException] if hasattr(typer, "TyperException") else []
+    try:  # recent typer versions vendor click as typer._click and raise typer's exceptions
+        from typer import _click  # type: ignore[attr-defined]
+
+        usage.append(_click.ClickException)
+    except ImportError:  # pragma: no cover - older typer raises click's own
+        import click
+
+        exits.append(click.exceptions.Exit)
+        aborts.append(click.exceptions.Abort)
+        usage.append(click.ClickException)
+    return tuple(dict.fromkeys(exits)), tuple(dict.fromkeys(aborts)), tuple(dict.fromkeys(usage))
+
+
+_EXITS, _ABORTS, _USAGE_ERRORS = _exceptions()
+INTERRUPTED = "interrupted; nothing half-written was left on disk"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    set_output()  # every invocation starts with plain output (commands set --json / --quiet)
     try:
         # typer returns (not raises) the code of typer.Exit and turns Ctrl-C into Exit(130)
         code = app(args=argv, prog_name="basesim", standalone_mode=False)
     except BasesimError as error:
         try:
             fail(error)
-        except typer.Exit as exit_:
+        except _EXITS as exit_:
             return exit_.exit_code
-    except click.exceptions.Exit as exit_:
+    except _EXITS as exit_:
         return exit_.exit_code
     except _USAGE_ERRORS as exc:  # a bad command line: click's message and usage, exit 2
         if hasattr(exc, "show"):
@@ -38,11 +58,13 @@ def main(argv: list[str] | None = None) -> int:
         else:
             err_console.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
-    except click.exceptions.Abort:
-        err_console.print("interrupted; nothing half-written was left on disk")
+    except _ABORTS:
+        err_console.print(INTERRUPTED)
         return 130
+    finally:
+        set_output()
     if code == 130:
-        err_console.print("interrupted; nothing half-written was left on disk")
+        err_console.print(INTERRUPTED)
     return code if isinstance(code, int) and not isinstance(code, bool) else 0
 
 

@@ -3,42 +3,57 @@
 ``plot`` redraws the standard figures of a saved run (no re-run), ``report``
 writes one self-contained HTML page for it, and ``compare`` runs several
 scenarios and draws them side by side. :func:`run_every_protocol` serves
-``basesim run FILE --protocol all``.
+``basesim run FILE --protocol all``. pandas, matplotlib and the results
+layer are imported inside the commands (start-up time).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from basesim.cli.app import app, console
+from basesim.cli.app import app, emit, example, say, set_output, show
+from basesim.cli.options import (
+    ExportOption,
+    JsonOption,
+    ProgressOption,
+    QuietOption,
+    SchedulerOption,
+    WorkersOption,
+    check_export_formats,
+    default_folder,
+    export_tables,
+    records,
+)
 from basesim.errors import UsageError
-from basesim.montecarlo.results import RunResult, check_writable, load_results
-from basesim.scenario.loader import load_scenario
-from basesim.scenario.schema import PROTOCOLS, Scenario
-from basesim.views import plot_data as pdata
+
+if TYPE_CHECKING:
+    from basesim.montecarlo.results import RunResult
+    from basesim.scenario.schema import Scenario
 
 FIGURES_FOLDER = "figures"
 REPORT_FILE = "report.html"
 
 FormatOption = Annotated[str, typer.Option("--format", help="Figure file format: png, svg or pdf.")]
+FigureFormatOption = Annotated[
+    str, typer.Option("--figure-format", help="Figure file format: png, svg or pdf.")
+]
 
 
 # --- helpers ----------------------------------------------------------------------------------
 
 
-def check_format(format: str) -> str:
+def check_format(format: str, *, option: str = "--format") -> str:
     from basesim.views.plots import FORMATS
 
     if format not in FORMATS:
-        raise UsageError(f"--format: {format!r} is not a figure format; expected one of {', '.join(FORMATS)}")
+        raise UsageError(f"{option}: {format!r} is not a figure format; expected one of {', '.join(FORMATS)}")
     return format
 
 
@@ -70,10 +85,14 @@ def write_run_figures(result: RunResult, folder: Path, *, format: str = "png") -
 
 def comparison_table(results: Mapping[str, RunResult], *, title: str) -> Table:
     """Rows: result categories and named outcomes; columns: the variants, each ``estimate (low-high)``."""
+    import pandas as pd
+
+    from basesim.views import plot_data as pdata
+
     table = Table(title=title, title_justify="left", pad_edge=False)
-    table.add_column("", overflow="fold")
+    table.add_column("", ratio=1, min_width=12)
     for variant, result in results.items():
-        table.add_column(f"{escape(variant)}\n{result.runs:,} runs", justify="right")
+        table.add_column(f"{escape(variant)}\n{result.runs:,} runs", justify="right", overflow="fold")
 
     def cell(row: Any) -> str:
         if row is None or pd.isna(row["estimate"]):
@@ -96,6 +115,9 @@ def comparison_table(results: Mapping[str, RunResult], *, title: str) -> Table:
 
 def write_comparison(results: Mapping[str, RunResult], folder: Path, *, format: str = "png") -> list[Path]:
     """Comparison figures (results, named outcomes, every issue the variants share) and ``comparison.csv``."""
+    import pandas as pd
+
+    from basesim.views import plot_data as pdata
     from basesim.views.plots import comparison_figure, save_figure
 
     folder = Path(folder)
@@ -117,19 +139,24 @@ def write_comparison(results: Mapping[str, RunResult], folder: Path, *, format: 
     return written
 
 
-def _default_out(prefix: str) -> Path:
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = Path("results") / f"{prefix}-{stamp}"
-    folder, n = base, 2
-    while folder.exists():
-        folder, n = Path(f"{base}-{n}"), n + 1
-    return folder
+def comparison_data(results: Mapping[str, RunResult]) -> list[dict[str, Any]]:
+    """The comparison as JSON-ready records: kind (result, outcome), name, variant, estimate, low, high, ..."""
+    import pandas as pd
+
+    from basesim.views import plot_data as pdata
+
+    frames = [pdata.comparison_table(results, kind=kind).rename(columns={kind: "name"}).assign(kind=kind)
+              for kind in ("result", "outcome")]
+    table = pd.concat(frames, ignore_index=True)
+    return records(table[["kind", "name", "variant"] + [c for c in table.columns
+                                                        if c not in ("kind", "name", "variant")]])
 
 
 # --- basesim plot ---------------------------------------------------------------------------
 
 
-@app.command("plot")
+@app.command("plot", short_help="Redraw the figures of a saved run (no re-run).",
+             epilog=example("basesim plot results/baseline --kind levels,negotiation --format svg"))
 def plot_command(
     results_dir: Annotated[Path, typer.Argument(metavar="RESULTS_DIR", help="A results folder of basesim run.")],
     kind: Annotated[
@@ -144,10 +171,14 @@ def plot_command(
     replicate: Annotated[
         int | None, typer.Option("--replicate", help="The run to show in the 'negotiation' figure (default: a typical deal).")
     ] = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Redraw the figures of a saved run, without running it again."""
+    from basesim.montecarlo.results import check_writable, load_results
     from basesim.views.plots import write_figures
 
+    set_output(json=json_output, quiet=quiet)
     check_format(format)
     kinds = parse_kinds(kind)
     result = load_results(results_dir)
@@ -155,14 +186,15 @@ def plot_command(
     folder = out if out is not None else Path(results_dir) / FIGURES_FOLDER
     check_writable(folder, option="--out")
     written = write_figures(result, folder, format=format, kinds=kinds, replicate=replicate)
-    console.print(f"Wrote {len(written)} figure{'s' if len(written) != 1 else ''} to {_shown(folder, written)}",
-                  highlight=False, soft_wrap=True)
+    say(f"Wrote {len(written)} figure{'s' if len(written) != 1 else ''} to {_shown(folder, written)}", markup=True)
+    emit({"folder": str(folder), "figures": [str(path) for path in written]})
 
 
 # --- basesim report -------------------------------------------------------------------------
 
 
-@app.command("report")
+@app.command("report", short_help="Write one self-contained HTML page for a saved run.",
+             epilog=example("basesim report results/baseline"))
 def report_command(
     results_dir: Annotated[Path, typer.Argument(metavar="RESULTS_DIR", help="A results folder of basesim run.")],
     out: Annotated[
@@ -171,10 +203,15 @@ def report_command(
     replicate: Annotated[
         int | None, typer.Option("--replicate", help="The run to show as one negotiation (default: a typical deal).")
     ] = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Write one self-contained HTML page: the scenario in words, figures, tables, provenance."""
+    from basesim.montecarlo.results import check_writable, load_results
+    from basesim.views import plot_data as pdata
     from basesim.views.report import write_report
 
+    set_output(json=json_output, quiet=quiet)
     result = load_results(results_dir)
     _check_replicate(replicate, result)
     path = out if out is not None else Path(results_dir) / REPORT_FILE
@@ -185,8 +222,8 @@ def report_command(
     if len(result.scenario.principals) >= 2:
         negotiation = pdata.one_negotiation(result, replicate=replicate)
     write_report(result, path, negotiation=negotiation)
-    console.print(f"Report written to {escape(str(path))} (open it in a browser; it needs no network)",
-                  highlight=False, soft_wrap=True)
+    say(f"Report written to {path} (open it in a browser; it needs no network)")
+    emit({"report": str(path)})
 
 
 # --- basesim compare ------------------------------------------------------------------------
@@ -203,74 +240,106 @@ def _variant_names(scenarios: list[Scenario], files: list[Path]) -> list[str]:
     return names
 
 
-@app.command("compare")
+@app.command("compare", short_help="Run several scenarios and compare them side by side.",
+             epilog=example("basesim compare scenarios/baseline.yaml scenarios/turkey_presses.yaml --runs 5000"))
 def compare_command(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Two or more scenario YAML files.")],
     runs: Annotated[int | None, typer.Option("--runs", help="Replications per scenario (default: each one's).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Seed for every scenario (default: each one's).")] = None,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option("--set", metavar="PATH=VALUE", help="Override a parameter in every scenario (repeatable)."),
+    ] = None,
     protocol: Annotated[
         str | None, typer.Option("--protocol", help="Run every scenario under this protocol (default: each one's).")
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", metavar="DIR", help="Folder (default: results/compare-<timestamp>/).")
     ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes (default: all cores).")] = None,
-    format: FormatOption = "png",
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
+    export: ExportOption = None,
+    figure_format: FigureFormatOption = "png",
     figures: Annotated[
         bool, typer.Option("--figures/--no-figures", help="Also write each run's standard figures.")
     ] = True,
+    show_progress: ProgressOption = True,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run several scenarios and draw them side by side (grouped bars with intervals)."""
+    from basesim.cli.run import executor_for, run_data, run_progress, run_scenario
+    from basesim.montecarlo.results import check_writable
     from basesim.montecarlo.runner import check_positive, check_protocol, check_seed
-    from basesim.montecarlo.runner import run as run_scenario
+    from basesim.scenario.loader import load_scenario
 
+    set_output(json=json_output, quiet=quiet)
     check_positive(runs, option="--runs")
     check_seed(seed, option="--seed")
     check_protocol(protocol, option="--protocol")
     check_positive(workers, option="--workers")
-    check_format(format)
+    check_format(figure_format, option="--figure-format")
     if len(files) < 2:
         raise UsageError("compare: give at least two scenario files (to compare protocols on one scenario, "
                          "use basesim run FILE --protocol all)")
-    scenarios = [load_scenario(f) for f in files]  # every file checked before anything runs
-    folder = out if out is not None else _default_out("compare")
+    scenarios = [load_scenario(f, overrides) for f in files]  # every file checked before anything runs
+    formats = check_export_formats(export, rows=max(runs or s.monte_carlo.runs for s in scenarios))
+    folder = out if out is not None else default_folder("compare")
     check_writable(folder, option="--out")
     results: dict[str, RunResult] = {}
-    for name, scenario in zip(_variant_names(scenarios, files), scenarios):
-        result = run_scenario(scenario, runs=runs, seed=seed, protocol=protocol, workers=workers)
-        result.save(folder / name)
-        if figures:
-            write_run_figures(result, folder / name, format=format)
-        results[name] = result
-    written = write_comparison(results, folder, format=format)
-    console.print(comparison_table(results, title="Compared: chance (95% interval), %"))
-    console.print(f"Each run's results are in {escape(str(folder))}/<scenario>/; comparison written to "
-                  f"{_shown(folder, written)}", highlight=False, soft_wrap=True)
+    with ExitStack() as stack:
+        executor = executor_for(scheduler, workers, stack)
+        for name, scenario in zip(_variant_names(scenarios, files), scenarios):
+            with ExitStack() as bar:
+                progress = run_progress(bar, name, enabled=show_progress)
+                result = run_scenario(scenario, runs=runs, seed=seed, protocol=protocol, workers=workers,
+                                      executor=executor, progress=progress)
+            result.save(folder / name)
+            if formats:
+                export_tables({"runs": result.table, "summary": result.summary.table}, folder / name,
+                              stem="runs", formats=formats)
+            if figures:
+                write_run_figures(result, folder / name, format=figure_format)
+            results[name] = result
+    written = write_comparison(results, folder, format=figure_format)
+    show(comparison_table(results, title="Compared: chance (95% interval), %"))
+    say(f"Each run's results are in {escape(str(folder))}/<scenario>/; comparison written to "
+        f"{_shown(folder, written)}", markup=True)
+    emit({"folder": str(folder), "scenarios": {name: run_data(result, folder / name) for name, result in results.items()},
+          "comparison": comparison_data(results), "files": [str(path) for path in written]})
 
 
 # --- basesim run FILE --protocol all ----------------------------------------------------------
 
 
 def run_every_protocol(run_one: Any, *, file: Path, overrides: list[str] | None, out: Path | None,
-                       protocol: str = "all", **options: Any) -> None:
+                       protocol: str = "all", **options: Any) -> dict[str, Any]:
     """``basesim run FILE --protocol all``: one run per protocol in ``OUT/<protocol>/``, then the comparison.
 
-    ``run_one`` is the ``basesim run`` command function, called once per
-    protocol with the same options (so every check and output is the same);
-    the comparison figures and ``comparison.csv`` go to ``OUT/``.
+    ``run_one`` (:func:`basesim.cli.run.run_one`) plays one protocol with the
+    same options (so every check and output is the same) and returns its
+    ``--json`` record; the comparison figures and ``comparison.csv`` go to
+    ``OUT/``. Returns what ``--json`` prints: each protocol's record and the
+    comparison.
     """
+    from basesim.montecarlo.results import check_writable, load_results
+    from basesim.scenario.loader import load_scenario
+    from basesim.scenario.schema import PROTOCOLS
+
     format = "png"
     scenario = load_scenario(file, overrides)
-    folder = out if out is not None else _default_out(f"{scenario.name or 'scenario'}-protocols")
+    folder = out if out is not None else default_folder(scenario.name, "protocols")
     check_writable(folder, option="--out")
-    for name in PROTOCOLS:
-        run_one(file=file, overrides=overrides, out=folder / name, protocol=name, **options)
+    runs = {name: run_one(file=file, overrides=overrides, out=folder / name, protocol=name, **options)
+            for name in PROTOCOLS}
     results = {name.replace("_", " "): load_results(folder / name) for name in PROTOCOLS}
     written = write_comparison(results, folder, format=format)
     title = f"{scenario.title or scenario.name}: the protocols compared, chance (95% interval), %"
-    console.print(comparison_table(results, title=escape(title)))
-    console.print(f"Comparison written to {_shown(folder, written)}", highlight=False, soft_wrap=True)
+    show(comparison_table(results, title=escape(title)))
+    say(f"Comparison written to {_shown(folder, written)}", markup=True)
+    return {"folder": str(folder), "protocols": runs, "comparison": comparison_data(results),
+            "files": [str(path) for path in written]}
 
 
-__all__ = ["compare_command", "plot_command", "report_command", "run_every_protocol", "write_comparison",
-           "write_run_figures"]
+__all__ = ["compare_command", "comparison_data", "plot_command", "report_command", "run_every_protocol",
+           "write_comparison", "write_run_figures"]

@@ -1,62 +1,69 @@
 """Run commands: ``basesim run`` (a Monte Carlo run) and ``basesim trace`` (replay one world).
 
 ``run`` checks every option and the output folder before it plays a single
-world, shows a progress bar, prints the summary table and writes the results
-folder (each file atomically). ``trace`` replays replicate K of a run alone
-and prints its rounds; its end matches row K of the run's table.
+world, shows a progress bar, prints the summary table (or, with ``--json``,
+one JSON document) and writes the results folder (each file atomically;
+``--format csv|xlsx`` adds the runs table as CSV or Excel). ``trace``
+replays replicate K of a run alone and prints its rounds; its end matches
+row K of the run's table.
+
+numpy, pandas and the model are imported inside the commands, so that
+``basesim --help`` starts fast.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import shlex
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from basesim.cli.app import app, console, err_console
-from basesim.cli.common import connect_scheduler, progress_bar
+from basesim.cli.app import MODE, app, emit, err_console, example, say, set_output, show
+from basesim.cli.options import (
+    ExportOption,
+    JsonOption,
+    OutOption,
+    ProgressOption,
+    QuietOption,
+    RunsOption,
+    SchedulerOption,
+    SeedOption,
+    SetOption,
+    WorkersOption,
+    check_export_formats,
+    default_folder,
+    export_tables,
+    records,
+)
 from basesim.errors import UsageError
-from basesim.montecarlo.results import check_writable, load_results
-from basesim.montecarlo.runner import (
-    DEFAULT_MAX_RUNS,
-    check_positive,
-    check_precision,
-    check_protocol,
-    check_replicate,
-    check_seed,
-    replay,
-)
-from basesim.montecarlo.runner import (
-    run as run_scenario,
-)
-from basesim.montecarlo.summary import Summary
-from basesim.scenario.loader import load_scenario
-from basesim.scenario.schema import Scenario
 
-SetOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--set",
-        metavar="PATH=VALUE",
-        help="Override a parameter by dotted path, e.g. --set actors.turkey.leverage.syria=0.4 (repeatable).",
-    ),
-]
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from basesim.montecarlo.results import RunResult
+    from basesim.montecarlo.summary import Summary
+    from basesim.scenario.schema import Scenario
+
 ProtocolOption = Annotated[
     str | None,
     typer.Option("--protocol", help="alternating_offers, equilibrium or nash (default: the scenario's); "
                                     "'all' with basesim run: each in OUT/<protocol>/ and compared."),
 ]
-SeedOption = Annotated[
-    int | None, typer.Option("--seed", help="Seed entropy (default: monte_carlo.seed, else drawn and recorded).")
-]
+
+#: The default of ``--max-runs`` (the runner's ``DEFAULT_MAX_RUNS``, without importing the runner).
+DEFAULT_MAX_RUNS = 1_000_000
+
+
+def run_scenario(*args: Any, **kwargs: Any) -> RunResult:
+    """:func:`basesim.run`, imported on first use (tests replace this name to interrupt a run)."""
+    from basesim.montecarlo.runner import run
+
+    return run(*args, **kwargs)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -64,12 +71,7 @@ SeedOption = Annotated[
 
 def default_out(scenario: Scenario, *, root: Path = Path("results")) -> Path:
     """``results/<scenario>-<YYYYmmdd-HHMMSS>``, with a suffix if that folder exists."""
-    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = root / f"{scenario.name or 'scenario'}-{stamp}"
-    folder, n = base, 2
-    while folder.exists():
-        folder, n = Path(f"{base}-{n}"), n + 1
-    return folder
+    return default_folder(scenario.name, root=root)
 
 
 def command_line(name: str, arguments: list[tuple[str, Any]]) -> str:
@@ -87,12 +89,16 @@ def command_line(name: str, arguments: list[tuple[str, Any]]) -> str:
     return shlex.join(parts)
 
 
+def _missing(x: Any) -> bool:
+    return x is None or x != x  # NaN (and pandas' NA) is the only value not equal to itself
+
+
 def _percent(x: float) -> str:
-    return "-" if pd.isna(x) else f"{100 * x:.1f}%"
+    return "-" if _missing(x) else f"{100 * x:.1f}%"
 
 
 def _number(x: float) -> str:
-    return "-" if pd.isna(x) else f"{x:g}"
+    return "-" if _missing(x) else f"{x:g}"
 
 
 def summary_table(summary: Summary, *, title: str) -> Table:
@@ -100,15 +106,15 @@ def summary_table(summary: Summary, *, title: str) -> Table:
     scenario = summary.scenario
     t = summary.table
     table = Table(title=title, title_justify="left", show_lines=False, pad_edge=False)
-    table.add_column("", overflow="fold")
-    table.add_column("estimate", justify="right")
-    table.add_column("95% interval", justify="right")
-    table.add_column("count", justify="right")
+    table.add_column("", ratio=1, min_width=16)  # labels wrap between words, never inside one
+    table.add_column("estimate", justify="right", no_wrap=True)
+    table.add_column("95% interval", justify="right", no_wrap=True)
+    table.add_column("count", justify="right", no_wrap=True)
 
     def section(name: str) -> None:
         table.add_row(f"[bold]{name}[/]", "", "", "", end_section=False)
 
-    def probability_rows(rows: pd.DataFrame, label: Any) -> None:
+    def probability_rows(rows: Any, label: Any) -> None:
         for row in rows.itertuples():
             table.add_row(escape(label(row)), _percent(row.estimate),
                           f"{_percent(row.low)} - {_percent(row.high)}", f"{row.count:,}")
@@ -128,6 +134,8 @@ def summary_table(summary: Summary, *, title: str) -> Table:
 
 def quantile_table(summary: Summary) -> Table | None:
     """Quantiles of money amounts and of the round of agreement (with the median's date)."""
+    import pandas as pd
+
     from basesim.model import round_dates
 
     t = summary.table
@@ -135,11 +143,11 @@ def quantile_table(summary: Summary) -> Table | None:
     if quantiles.empty:
         return None
     table = Table(title="Quantiles", title_justify="left", pad_edge=False)
-    table.add_column("", overflow="fold")
+    table.add_column("", ratio=1, min_width=16)
     names = list(dict.fromkeys(quantiles["value"]))
     for name in names:
-        table.add_column("median" if name == "p50" else name, justify="right")
-    table.add_column("over runs", justify="right")
+        table.add_column("median" if name == "p50" else name, justify="right", no_wrap=True)
+    table.add_column("runs", justify="right", no_wrap=True)
     dates = round_dates(summary.scenario)
     for name, rows in quantiles.groupby("name", sort=False):
         label = rows["label"].iloc[0].rsplit(", p", 1)[0]
@@ -153,25 +161,68 @@ def quantile_table(summary: Summary) -> Table | None:
 # --- basesim run ---------------------------------------------------------------------------
 
 
-@app.command("run")
+def run_progress(stack: ExitStack, description: str, *, enabled: bool) -> Any:
+    """A ``progress(done, total)`` callback drawing a bar on stderr, or None.
+
+    Only where the bar can redraw itself (a terminal, not a log or a pipe),
+    and never with ``--quiet``.
+    """
+    if not enabled or MODE.quiet or not err_console.is_terminal:
+        return None
+    from basesim.cli.common import progress_bar
+
+    bar = stack.enter_context(progress_bar())
+    task = bar.add_task(description, total=None)
+
+    def progress(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return progress
+
+
+def executor_for(scheduler: str | None, workers: int | None, stack: ExitStack) -> Any:
+    """The dask executor of ``--scheduler`` (None without it)."""
+    if not scheduler:
+        return None
+    from basesim.cli.common import connect_scheduler
+
+    return connect_scheduler(scheduler, workers, stack)
+
+
+def run_files(folder: Path) -> list[str]:
+    """The files of a results folder, as paths (figures included)."""
+    return sorted(str(path) for path in Path(folder).rglob("*") if path.is_file() and not path.name.startswith("."))
+
+
+def run_data(result: RunResult, folder: Path) -> dict[str, Any]:
+    """What ``basesim run --json`` prints for one run: where, what was run, the summary table, the files."""
+    p = result.provenance
+    return {
+        "scenario": result.scenario.name,
+        "title": result.scenario.title,
+        "folder": str(folder),
+        "runs": result.runs,
+        "seed": p.get("seed"),
+        "seed_source": p.get("seed_source"),
+        "protocol": p.get("protocol"),
+        "scenario_hash": p.get("scenario_hash"),
+        "precision": p.get("precision"),
+        "summary": records(result.summary.table),
+        "files": run_files(folder),
+    }
+
+
+@app.command("run", epilog=example("basesim run scenarios/baseline.yaml --runs 20000 "
+                                   "--set actors.turkey.leverage.syria=0.4"))
 def run_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file.")],
-    runs: Annotated[int | None, typer.Option("--runs", help="Replications (default: monte_carlo.runs).")] = None,
+    runs: RunsOption = None,
     seed: SeedOption = None,
     overrides: SetOption = None,
     protocol: ProtocolOption = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", metavar="DIR", help="Results folder (default: results/<scenario>-<timestamp>/)."),
-    ] = None,
-    workers: Annotated[
-        int | None, typer.Option("--workers", help="Worker processes (default: all cores; 1 runs in-process).")
-    ] = None,
-    scheduler: Annotated[
-        str | None,
-        typer.Option("--scheduler", metavar="ADDRESS",
-                     help="Run on a dask cluster: tcp://HOST:PORT of a running scheduler, or 'local'."),
-    ] = None,
+    out: OutOption = None,
+    workers: WorkersOption = None,
+    scheduler: SchedulerOption = None,
     precision: Annotated[
         float | None,
         typer.Option("--precision", help="Add runs until every probability's 95% half-width is below this."),
@@ -182,17 +233,33 @@ def run_command(
     summary_only: Annotated[
         bool, typer.Option("--summary-only", help="Keep only the summary (no runs.parquet); memory stays flat.")
     ] = False,
-    show_progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    export: ExportOption = None,
+    show_progress: ProgressOption = True,
     figures: Annotated[
         bool, typer.Option("--figures/--no-figures", help="Write the standard figures to OUT/figures/.")
     ] = True,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Run a scenario's Monte Carlo: print the summary and write the results folder."""
+    set_output(json=json_output, quiet=quiet)
     if protocol == "all":  # one run per protocol, then the comparison (basesim.cli.plot)
         options = dict(locals())
+        options.pop("json_output"), options.pop("quiet")
         from basesim.cli.plot import run_every_protocol
-        return run_every_protocol(run_command, **options)
-    # every check before any world is played
+
+        emit(run_every_protocol(run_one, **options))
+        return
+    emit(run_one(file=file, runs=runs, seed=seed, overrides=overrides, protocol=protocol, out=out,
+                 workers=workers, scheduler=scheduler, precision=precision, max_runs=max_runs,
+                 summary_only=summary_only, export=export, show_progress=show_progress, figures=figures))
+
+
+def check_run_options(*, runs: int | None, seed: int | None, protocol: str | None, workers: int | None,
+                      precision: float | None, max_runs: int | None) -> None:
+    """Every check of ``basesim run``'s numbers, before anything is loaded or played."""
+    from basesim.montecarlo.runner import check_positive, check_precision, check_protocol, check_seed
+
     check_positive(runs, option="--runs")
     check_seed(seed, option="--seed")
     check_protocol(protocol, option="--protocol")
@@ -203,7 +270,24 @@ def run_command(
         raise UsageError("--runs: give --runs or --precision, not both (--max-runs caps a --precision run)")
     if max_runs is not None and precision is None:
         raise UsageError("--max-runs: only applies with --precision; give --runs for a fixed number of runs")
+
+
+def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[str] | None,
+            protocol: str | None, out: Path | None, workers: int | None, scheduler: str | None,
+            precision: float | None, max_runs: int | None, summary_only: bool, export: list[str] | None,
+            show_progress: bool, figures: bool) -> dict[str, Any]:
+    """One ``basesim run``: check, run, save, print; return what ``--json`` prints."""
+    from basesim.montecarlo.results import check_writable
+    from basesim.scenario.loader import load_scenario
+
+    # every check before any world is played
+    check_run_options(runs=runs, seed=seed, protocol=protocol, workers=workers, precision=precision,
+                      max_runs=max_runs)
     scenario = load_scenario(file, overrides)
+    planned = (max_runs or DEFAULT_MAX_RUNS) if precision is not None else (runs or scenario.monte_carlo.runs)
+    formats = check_export_formats(export, rows=planned)
+    if formats and summary_only:
+        raise UsageError("--format: a --summary-only run keeps no runs table to export; drop one of the two")
     folder = out if out is not None else default_out(scenario)
     check_writable(folder, option="--out")
     command = command_line("run", [
@@ -212,45 +296,41 @@ def run_command(
         ("--max-runs", max_runs), ("--summary-only", summary_only)])
 
     with ExitStack() as stack:
-        executor = connect_scheduler(scheduler, workers, stack) if scheduler else None
-        # a progress bar only where it can redraw itself (not in logs or pipes)
-        bar = stack.enter_context(progress_bar()) if show_progress and err_console.is_terminal else None
-        progress = None
-        if bar is not None:
-            what = f"{scenario.name}" + (f" (until ±{precision:g})" if precision else "")
-            task = bar.add_task(what, total=None)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
+        executor = executor_for(scheduler, workers, stack)
+        progress = run_progress(stack, f"{scenario.name}" + (f" (until ±{precision:g})" if precision else ""),
+                                enabled=show_progress)
         result = run_scenario(scenario, runs=runs, seed=seed, protocol=protocol, workers=workers,
                               executor=executor, precision=precision, max_runs=max_runs,
                               summary_only=summary_only, progress=progress)
     result.provenance["command"] = command
     result.provenance["argv"] = list(sys.argv)
     result.save(folder)
+    exported = export_tables({"runs": result.table, "summary": result.summary.table}, folder, stem="runs",
+                             formats=formats) if formats else []
 
     p = result.provenance
     title = (f"{scenario.title or scenario.name}: {result.runs:,} runs, protocol {p['protocol']}, "
              f"seed {p['seed']}" + (" (drawn)" if p["seed_source"] == "drawn" else ""))
-    console.print(summary_table(result.summary, title=escape(title)))
+    show(summary_table(result.summary, title=escape(title)))
     quantiles = quantile_table(result.summary)
     if quantiles is not None:
-        console.print(quantiles)
+        show(quantiles)
     if precision is not None:
         record = p["precision"]
         if record["reached"]:
-            console.print(f"Every probability is within ±{precision:g} (95%) after {result.runs:,} runs.",
-                          highlight=False)
+            say(f"Every probability is within ±{precision:g} (95%) after {result.runs:,} runs.")
         else:
-            console.print(f"[yellow]Stopped at the cap of {result.runs:,} runs[/]: the widest 95% half-width is "
-                          f"{record['max_half_width']:.4f}, above the target {precision:g}.", highlight=False)
-    console.print(f"Results written to {escape(str(folder))}/", highlight=False, soft_wrap=True)
+            say(f"[yellow]Stopped at the cap of {result.runs:,} runs[/]: the widest 95% half-width is "
+                f"{record['max_half_width']:.4f}, above the target {precision:g}.", markup=True)
+    say(f"Results written to {folder}/")
+    if exported:
+        say("Tables exported: " + ", ".join(str(path) for path in exported))
     if figures:
         from basesim.cli.plot import write_run_figures
+
         written = write_run_figures(result, folder)
-        console.print(f"Figures written to {escape(str(folder / 'figures'))}/ ({len(written)})", highlight=False,
-                      soft_wrap=True)
+        say(f"Figures written to {folder / 'figures'}/ ({len(written)})")
+    return run_data(result, folder)
 
 
 # --- basesim trace -------------------------------------------------------------------------
@@ -259,6 +339,9 @@ def run_command(
 def _trace_source(file: Path, overrides: list[str] | None, seed: int | None,
                   protocol: str | None) -> tuple[Scenario, int | None, str | None, int | None]:
     """Scenario, seed, protocol and run count, from a scenario file or a results folder."""
+    from basesim.montecarlo.results import load_results
+    from basesim.scenario.loader import load_scenario
+
     if file.is_dir():
         if overrides:
             raise UsageError("--set: cannot change the scenario of a saved run; give the scenario file instead")
@@ -270,17 +353,25 @@ def _trace_source(file: Path, overrides: list[str] | None, seed: int | None,
     return scenario, seed if seed is not None else scenario.monte_carlo.seed, protocol, None
 
 
-@app.command("trace")
+@app.command("trace", epilog=example("basesim trace scenarios/baseline.yaml --replicate 42"))
 def trace_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file, or a results folder of a run.")],
     replicate: Annotated[int, typer.Option("--replicate", help="The replicate (row of the run's table) to replay.")],
     seed: SeedOption = None,
     overrides: SetOption = None,
-    protocol: ProtocolOption = None,
+    protocol: Annotated[
+        str | None, typer.Option("--protocol", help="alternating_offers, equilibrium or nash (default: the run's).")
+    ] = None,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Replay one world of a run alone and print its rounds (it matches row K of the run's table)."""
-    from basesim import model
+    import pandas as pd
 
+    from basesim import model
+    from basesim.montecarlo.runner import check_protocol, check_replicate, check_seed, replay
+
+    set_output(json=json_output, quiet=quiet)
     check_replicate(replicate, option="--replicate")
     check_seed(seed, option="--seed")
     check_protocol(protocol, option="--protocol")
@@ -293,20 +384,21 @@ def trace_command(
     rounds = replay(scenario, replicate, seed=seed, protocol=protocol)
     batch_size = model.batch_size(scenario)
     protocol = protocol or scenario.protocol.name
-    console.print(
-        f"{escape(scenario.title or scenario.name or str(file))}: replicate {replicate} "
-        f"(batch {replicate // batch_size}, row {replicate % batch_size}), seed {seed}, protocol {protocol}",
-        highlight=False, soft_wrap=True,
-    )
-    console.print(trace_table(scenario, rounds))
+    say(f"{scenario.title or scenario.name or file}: replicate {replicate} "
+        f"(batch {replicate // batch_size}, row {replicate % batch_size}), seed {seed}, protocol {protocol}")
+    show(trace_table(scenario, rounds))
     if not rounds.empty:
         last = rounds.iloc[-1]
-        console.print(f"Ended in {last['status']} at round {last['round']} "
-                      f"({pd.Timestamp(last['date']).date()}).", highlight=False)
+        say(f"Ended in {last['status']} at round {last['round']} ({pd.Timestamp(last['date']).date()}).")
+    emit({"scenario": scenario.name, "replicate": replicate, "seed": seed, "protocol": protocol,
+          "batch": replicate // batch_size, "row": replicate % batch_size, "rounds": records(rounds)})
 
 
 def trace_table(scenario: Scenario, rounds: pd.DataFrame) -> Table:
     """One row per round: proposer, the offer, each principal's utility / target and answer, events, status."""
+    import numpy as np
+    import pandas as pd
+
     table = Table(show_lines=False, pad_edge=False)
     for column in ("round", "date", "proposer", "offer"):
         table.add_column(column, overflow="fold")

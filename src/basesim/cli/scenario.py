@@ -3,6 +3,8 @@
 ``validate`` checks files and reports every problem; ``show`` prints the
 resolved scenario (after ``extends`` and ``--set``) as YAML or as summary
 tables; ``schema`` writes the JSON Schema that editors use for completion.
+``validate`` and ``show`` take ``--json``. The scenario layer is imported
+inside the commands, so ``basesim --help`` does not pay for it.
 """
 
 from __future__ import annotations
@@ -10,28 +12,19 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from basesim.cli.app import app, console, err_console, fail
+from basesim.cli.app import app, console, emit, err_console, example, fail, say, set_output
+from basesim.cli.app import show as show_result
+from basesim.cli.options import JsonOption, QuietOption, SetOption
 from basesim.errors import OutputError, ScenarioError
-from basesim.montecarlo.results import atomic_write
-from basesim.scenario.distributions import (
-    Beta,
-    Choice,
-    Dirichlet,
-    Integers,
-    Normal,
-    Triangular,
-    Uniform,
-)
-from basesim.scenario.json_schema import scenario_json_schema
-from basesim.scenario.loader import dump_scenario, load_scenario, scenario_hash
-from basesim.scenario.sampling import uncertain_parameters
-from basesim.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    from basesim.scenario.schema import Scenario
 
 # --- validate ------------------------------------------------------------------------
 
@@ -45,36 +38,64 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
+def counts(scenario: Scenario) -> dict[str, int]:
+    """What a scenario holds: issues, outcomes, principals, influencers, events, uncertain parameters."""
+    from basesim.scenario.sampling import uncertain_parameters
+
+    return {
+        "issues": len(scenario.issues),
+        "outcomes": outcome_space_size(scenario),
+        "principals": len(scenario.principals),
+        "influencers": len(scenario.influencers),
+        "events": len(scenario.events),
+        "uncertain_parameters": len(uncertain_parameters(scenario)),
+    }
+
+
 def describe(scenario: Scenario) -> str:
     """One line: issues, outcome space, principals, influencers, uncertain parameters."""
+    n = counts(scenario)
     return ", ".join(
         [
-            f"{_plural(len(scenario.issues), 'issue')} ({_plural(outcome_space_size(scenario), 'outcome')})",
-            _plural(len(scenario.principals), "principal"),
-            _plural(len(scenario.influencers), "influencer"),
-            _plural(len(scenario.events), "event"),
-            f"{_plural(len(uncertain_parameters(scenario)), 'uncertain parameter')}",
+            f"{_plural(n['issues'], 'issue')} ({_plural(n['outcomes'], 'outcome')})",
+            _plural(n["principals"], "principal"),
+            _plural(n["influencers"], "influencer"),
+            _plural(n["events"], "event"),
+            _plural(n["uncertain_parameters"], "uncertain parameter"),
         ]
     )
 
 
-@app.command()
+def _problem_data(problem: Any) -> dict[str, Any]:
+    return {"file": problem.file, "line": problem.line, "path": problem.path, "message": problem.message}
+
+
+@app.command(epilog=example("basesim validate scenarios/*.yaml"))
 def validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario YAML files to check.")],
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Check scenario files; print OK per valid file or every problem found (exit code 2 if any is invalid)."""
+    from basesim.scenario.loader import load_scenario
+
+    set_output(json=json_output, quiet=quiet)
     invalid = 0
+    checked: list[dict[str, Any]] = []
     for file in files:
         try:
             scenario = load_scenario(file)
         except ScenarioError as error:
             invalid += 1
+            checked.append({"file": str(file), "valid": False, "problems": [_problem_data(p) for p in error.problems]})
             for problem in error.problems:
                 err_console.print(f"[bold red]error:[/] {escape(str(problem))}", highlight=False, soft_wrap=True)
             continue
-        console.print(f"[green]OK[/] {escape(str(file))}: {describe(scenario)}", highlight=False, soft_wrap=True)
+        checked.append({"file": str(file), "valid": True, "name": scenario.name, **counts(scenario), "problems": []})
+        say(f"[green]OK[/] {escape(str(file))}: {describe(scenario)}", markup=True)
+    emit({"files": checked, "invalid": invalid})
     if invalid:
-        if len(files) > 1:
+        if len(files) > 1 and not quiet:
             err_console.print(f"{invalid} of {len(files)} files invalid", highlight=False)
         raise typer.Exit(code=2)
 
@@ -84,6 +105,8 @@ def validate(
 
 def _param_text(value: Any) -> str:
     """A parameter as a short phrase: ``0.15``, ``uniform(0.05, 0.3)``, ``triangular(0.3, 0.6, 1.2)``."""
+    from basesim.scenario.distributions import Beta, Choice, Dirichlet, Integers, Normal, Triangular, Uniform
+
     if isinstance(value, Dirichlet):
         return "dirichlet(" + ", ".join(f"{k}={v:g}" for k, v in value.alpha.items()) + ")"
     if isinstance(value, Uniform):
@@ -141,6 +164,8 @@ def _issue_table(scenario: Scenario) -> Table:
 
 
 def _actor_table(scenario: Scenario) -> Table:
+    from basesim.scenario.distributions import Dirichlet
+
     table = Table(title="Actors", title_justify="left")
     table.add_column("actor / issue")
     for name in scenario.actor_names:
@@ -211,31 +236,36 @@ def _settings_table(scenario: Scenario) -> Table:
     return table
 
 
-@app.command()
+@app.command(epilog=example("basesim show scenarios/turkey_presses.yaml --set protocol.name=nash --summary"))
 def show(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file.")],
-    overrides: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--set",
-            metavar="PATH=VALUE",
-            help="Override a parameter by dotted path, e.g. --set actors.turkey.leverage.syria=0.4 (repeatable).",
-        ),
-    ] = None,
+    overrides: SetOption = None,
     summary: Annotated[
         bool, typer.Option("--summary", help="Print tables of issues, actors and settings instead of YAML.")
     ] = False,
+    json_output: JsonOption = False,
+    quiet: QuietOption = False,
 ) -> None:
     """Print the resolved scenario (after extends and --set overrides) as YAML, or as summary tables."""
+    from basesim.scenario.loader import dump_scenario, load_scenario, scenario_hash
+
+    set_output(json=json_output, quiet=quiet)
     try:
         scenario = load_scenario(file, overrides=list(overrides or []))
     except ScenarioError as error:
         fail(error)
+    if json_output:
+        emit({"file": str(file), "overrides": list(overrides or []), "hash": scenario_hash(scenario),
+              "summary": counts(scenario), "scenario": scenario.to_data()})
+        return
+    if quiet:
+        return
     if summary:
         title = scenario.title or scenario.name or str(file)
-        console.print(f"[bold]{escape(title)}[/] ({escape(str(file))}): {describe(scenario)}", highlight=False)
+        console.print(f"[bold]{escape(title)}[/] ({escape(str(file))}): {describe(scenario)}", highlight=False,
+                      soft_wrap=True)
         for table in (_issue_table(scenario), _actor_table(scenario), _settings_table(scenario)):
-            console.print(table)
+            show_result(table)
         return
     header = [f"# {scenario.name or file}: resolved from {file}"]
     if overrides:
@@ -249,6 +279,8 @@ def show(
 
 def write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (a temporary file renamed over it)."""
+    from basesim.montecarlo.results import atomic_write
+
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{path}: cannot write: the folder {folder} does not exist")
@@ -259,16 +291,21 @@ def write_text(path: Path, text: str) -> None:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 
-@app.command()
+@app.command(epilog=example("basesim schema --out scenarios/scenario.schema.json"))
 def schema(
     out: Annotated[
         Path | None, typer.Option("--out", metavar="FILE", help="Write the schema to FILE instead of stdout.")
     ] = None,
+    quiet: QuietOption = False,
 ) -> None:
-    """Print the JSON Schema of scenario files (for completion in an editor's YAML extension)."""
+    """Print the JSON Schema of scenario files (for completion in an editor's YAML extension); it is JSON already."""
+    from basesim.scenario.json_schema import scenario_json_schema
+
+    set_output(quiet=quiet)
     text = json.dumps(scenario_json_schema(), indent=2) + "\n"
     if out is None:
         typer.echo(text, nl=False)
         return
     write_text(out, text)
-    err_console.print(f"wrote {escape(str(out))}", highlight=False, soft_wrap=True)
+    if not quiet:
+        err_console.print(f"wrote {escape(str(out))}", highlight=False, soft_wrap=True)
