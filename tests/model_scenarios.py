@@ -27,10 +27,11 @@ def split_the_pie(
 ) -> Scenario:
     """One issue ``share`` (A's share, levels 0, 1/(steps-1), ..., 1) split between a and b.
 
-    Linear utilities: ``u_a(x) = x``, ``u_b(x) = 1 - x``. No deal is ``x = 0``,
-    so a's reservation utility is its outside option and b's is
-    ``1 + outside_option``; ``disagreement`` gives the two reservation
-    utilities directly.
+    Linear utilities: ``u_a(x) = x``, ``u_b(x) = 1 - x``. The status quo (and
+    breakdown) is ``x = 0``; b's delay cost of 1 makes both talking flows 0,
+    as in Rubinstein's game, where nothing is had until a deal. A walk-out is
+    then worth a's outside option to a and ``1 + outside_option`` to b, so
+    ``disagreement`` gives the two walk-out values (and reservation utilities) directly.
     """
     d_a, d_b = disagreement
     return scenario_from_data(
@@ -53,6 +54,7 @@ def split_the_pie(
                     "salience": {"share": 1.0},
                     "patience": patience[1],
                     "outside_option": d_b - 1.0,
+                    "delay_cost": 1.0,
                     "power": power[1],
                 },
             },

@@ -1,18 +1,25 @@
 """Known answers of the three protocols on one issue split between two principals.
 
+The pie's status quo gives both nothing while they talk (b's delay cost
+offsets the status quo's share of 0), as in Rubinstein's game.
+
 - Equilibrium: Rubinstein (1982), "Perfect equilibrium in a bargaining
   model", Econometrica 50(1), doi:10.2307/1912531: with discount factors d1,
   d2 the first proposer's share is ``(1 - d2) / (1 - d1 d2)`` and it is agreed
-  at once. With a breakdown risk h and no discounting the share is
+  at once, whatever the horizon (the equilibrium is stationary: the horizon is
+  not a deadline). With a breakdown risk h and no discounting the share is
   ``1 / (2 - h)`` (Binmore, Rubinstein and Wolinsky 1986, "The Nash
   bargaining solution in economic modelling", RAND J. Econ. 17(2),
-  doi:10.2307/2555382).
+  doi:10.2307/2555382). Outside options bind only when they exceed what the
+  responder would get without them (the outside option principle; Binmore,
+  Shaked and Sutton 1989, "An outside option experiment", QJE 104(4),
+  doi:10.2307/2937866).
 - Nash: ``max (x - d1)^w1 (1 - x - d2)^w2`` gives
   ``x = d1 + w1 / (w1 + w2) * (1 - d1 - d2)``; with equal powers the
   equal-gain split ``(1 + d1 - d2) / 2``.
 - Alternating offers: with linear utilities and no belief noise both
-  targets fall as ``1 - (t/T)^(1/beta)`` and they meet once that is at most
-  one half.
+  targets fall as ``1 - (t/D)^(1/beta)`` (D the believed deadline, in months)
+  and they meet once that is at most one half.
 
 On a grid, if offers were pure outcomes, the responder's share would be
 rounded up to the grid in every round and the error would compound to a band
@@ -21,7 +28,7 @@ d1 = d2 = 0.9). With two principals the equilibrium protocol lets the
 proposer offer a lottery between neighbouring outcomes, so continuation
 values are those of the continuous game exactly and only the agreed outcome
 is on the grid: the share is one of the two grid points around the exact
-finite-horizon share, hence within one grid step of Rubinstein's split.
+share, hence within one grid step of Rubinstein's split.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import math
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 from model_scenarios import split_the_pie
 
@@ -54,23 +62,9 @@ def rubinstein(d1: float, d2: float) -> float:
     return (1 - d2) / (1 - d1 * d2)
 
 
-def exact_finite_horizon_share(d1: float, d2: float, rounds: int) -> Fraction:
-    """First proposer's share in the continuous finite-horizon game, exactly.
-
-    The last proposer takes all; earlier, the proposer gives the responder its
-    discounted share as next proposer (Stahl 1972), in rational arithmetic.
-    """
-    discount = (Fraction(str(d1)), Fraction(str(d2)))  # discount[0]: a, who proposes in even rounds
-    proposer_share = Fraction(1)
-    for t in range(rounds - 2, -1, -1):
-        responder = (t + 1) % 2
-        proposer_share = 1 - discount[responder] * proposer_share
-    return proposer_share
-
-
-# (d1, d2, rounds): both parities of a long horizon
-PAIRS = [(0.5, 0.5), (0.8, 0.6), (0.3, 0.7), (0.6, 0.8), (0.7, 0.7), (0.9, 0.9), (0.95, 0.9)]
-CASES = [(d1, d2, rounds) for d1, d2 in PAIRS for rounds in (400, 401)] + [(0.99, 0.99, 3000), (0.99, 0.99, 3001)]
+# (d1, d2, rounds): the horizon is not a deadline, so a horizon of 1, 12 or 401 rounds gives the same split
+PAIRS = [(0.5, 0.5), (0.8, 0.6), (0.3, 0.7), (0.6, 0.8), (0.7, 0.7), (0.9, 0.9), (0.95, 0.9), (0.99, 0.99)]
+CASES = [(d1, d2, rounds) for d1, d2 in PAIRS for rounds in (1, 12, 401)]
 
 @pytest.mark.parametrize(("d1", "d2", "rounds"), CASES)
 def test_rubinstein_split_within_one_grid_step(d1, d2, rounds):
@@ -81,9 +75,9 @@ def test_rubinstein_split_within_one_grid_step(d1, d2, rounds):
 
 
 @pytest.mark.parametrize(("d1", "d2", "rounds"), CASES)
-def test_share_is_a_grid_neighbour_of_the_exact_finite_horizon_share(d1, d2, rounds):
+def test_share_is_a_grid_neighbour_of_the_exact_share(d1, d2, rounds):
     row = play_split(split_the_pie(protocol="equilibrium", patience=(d1, d2), rounds=rounds))
-    exact = exact_finite_horizon_share(d1, d2, rounds)
+    exact = Fraction(1) - Fraction(str(d2)) if d1 == d2 == 1 else (1 - Fraction(str(d2))) / (1 - Fraction(str(d1)) * Fraction(str(d2)))
     level = int(row["share_level"])
     assert math.floor(exact * 1000) <= level <= math.ceil(exact * 1000)
     assert row["utility_a"] == pytest.approx(share(row), abs=1e-12)
@@ -109,13 +103,17 @@ def test_breakdown_risk_acts_as_a_discount_factor():
     assert abs(share(row) - 1 / (2 - h)) <= STEP + 1e-12
 
 
-@pytest.mark.parametrize(("disagreement", "expected"), [((0.0, 0.0), 1.0), ((0.2, 0.3), 0.7), ((0.0, 0.45), 0.55)])
-def test_one_round_is_an_ultimatum(disagreement, expected):
-    """With one round the proposer leaves the responder exactly its reservation utility."""
-    row = play_split(split_the_pie(protocol="equilibrium", disagreement=disagreement, rounds=1))
-    assert row["result"] == "agreement" and row["proposer"] == "a"
+@pytest.mark.parametrize(
+    ("disagreement", "expected"),
+    [((0.0, 0.0), 2 / 3), ((0.2, 0.3), 2 / 3), ((0.0, 0.45), 0.55), ((0.8, 0.0), 0.9)],
+)
+def test_outside_options_bind_only_above_the_rubinstein_share(disagreement, expected):
+    """d1 = d2 = 0.5: a gets 2/3 unless b's walk-out value beats 1/3 (then b gets it) or a's beats
+    2/3 (then b must give a its option when b proposes, and a takes 1 - 0.5 (1 - 0.8) = 0.9)."""
+    row = play_split(split_the_pie(protocol="equilibrium", disagreement=disagreement, patience=(0.5, 0.5), rounds=3))
+    assert row["result"] == "agreement" and row["proposer"] == "a" and row["round"] == 0
     assert share(row) == pytest.approx(expected, abs=STEP + 1e-12)
-    assert row["utility_b"] >= disagreement[1] - 1e-12  # b's reservation is 1 + (d2 - 1) in floating point
+    assert row["utility_b"] >= disagreement[1] - 1e-12  # b's walk-out value is 1 + (d2 - 1) in floating point
 
 
 def test_second_proposer_moves_first_when_named():
@@ -135,7 +133,7 @@ def test_equilibrium_reference_matches_on_a_pie():
     assert ref["share_level"] == row["share_level"]
     assert ref["round"] == row["round"] == 0
     assert ref["utility_a"] == row["utility_a"]
-    assert abs(int(row["share_level"]) / 100 - float(exact_finite_horizon_share(0.9, 0.8, 40))) <= 0.01 + 1e-12
+    assert abs(int(row["share_level"]) / 100 - rubinstein(0.9, 0.8)) <= 0.01 + 1e-12
 
 
 # --- Nash bargaining ---------------------------------------------------------------
@@ -174,16 +172,24 @@ def test_nash_asymmetric_power_with_disagreement_point(power, disagreement):
     assert abs(share(row) - expected) <= STEP + 1e-9
 
 
-def test_nash_without_gains_is_an_impasse_at_the_deadline():
-    """d1 + d2 >= 1: no outcome gives both a positive gain."""
+def test_nash_without_gains_ends_in_a_walk_out():
+    """d1 + d2 >= 1: no outcome gives both a positive gain, and walking out beats talking on (worth 0)."""
     scenario = split_the_pie(protocol="nash", disagreement=(0.6, 0.5), rounds=5, steps=101)
     draws = sample(scenario, 1, np.random.default_rng(0))
     row = play(draws).iloc[0]
-    assert row["result"] == "impasse" and row["round"] == 4
-    assert row["share_level"] == 0  # the no-deal level
+    assert row["result"] == "breakdown" and row["round"] == 0 and row["breakdown_cause"] == "a"
+    assert row["share_level"] == 0  # the breakdown level
     assert row["utility_a"] == pytest.approx(0.6) and row["utility_b"] == pytest.approx(0.5)
     steps = trace(draws)
-    assert list(steps["status"]) == ["impasse"] and list(steps["round"]) == [4]
+    assert list(steps["status"]) == ["breakdown"] and list(steps["round"]) == [0]
+
+
+def test_nash_without_gains_and_no_better_alternative_keeps_the_status_quo():
+    """No gains, and nobody gains by walking out either: the status quo holds (still talking)."""
+    scenario = with_overrides(split_the_pie(protocol="nash", rounds=5, steps=11),
+                              {"actors.a.delay_cost": 0.0, "actors.b.delay_cost": 0.0, "actors.a.ideal_point.share": 0.0})
+    row = play_split(scenario)
+    assert row["result"] == "talking" and row["round"] == -1 and pd.isna(row["date"])
 
 
 # --- alternating offers -------------------------------------------------------------
@@ -198,10 +204,12 @@ def test_nash_without_gains_is_an_impasse_at_the_deadline():
     ],
 )
 def test_alternating_offers_targets_meet(concession, round_, level, proposer):
-    """No noise, linear utilities on a grid of 0.1: agreement once both targets fall to about 1/2."""
+    """No noise, linear utilities on a grid of 0.1, deadlines of 10 months: agreement once both targets
+    fall to about 1/2 (the horizon, 24 monthly rounds, plays no part)."""
     scenario = with_overrides(
-        split_the_pie(protocol="alternating_offers", steps=11, rounds=10),
-        {"actors.a.concession": concession, "actors.b.concession": concession},
+        split_the_pie(protocol="alternating_offers", steps=11, rounds=24),
+        {"actors.a.concession": concession, "actors.b.concession": concession,
+         "actors.a.deadline": 10, "actors.b.deadline": 10},
     )
     draws = sample(scenario, 1, np.random.default_rng(0))
     row = play(draws).iloc[0]
@@ -209,26 +217,31 @@ def test_alternating_offers_targets_meet(concession, round_, level, proposer):
     assert play_one(draws, 0)["share_level"] == level
 
 
-def test_alternating_offers_without_an_acceptable_offer_is_an_impasse():
-    """a's reservation utility exceeds anything on the table: it never offers and accepts nothing."""
+@pytest.mark.parametrize(("deadline", "result", "round_"), [(12, "talking", -1), (3, "breakdown", 3)])
+def test_alternating_offers_without_an_acceptable_offer(deadline, result, round_):
+    """a believes a breakdown gives it 1.5, beyond anything on the table: it never offers and accepts
+    nothing; the status quo holds until its deadline passes, when it walks out."""
     scenario = with_overrides(
         split_the_pie(protocol="alternating_offers", steps=11, rounds=6),
-        {"actors.a.no_deal": {"share": 1.0}, "actors.a.outside_option": 0.5},
+        {"actors.a.no_deal": {"share": 1.0}, "actors.a.outside_option": 0.5, "actors.a.deadline": deadline},
     )
     draws = sample(scenario, 1, np.random.default_rng(0))
     row = play(draws).iloc[0]
-    assert row["result"] == "impasse" and row["round"] == 5
-    assert row["utility_a"] == pytest.approx(1.5)
+    assert row["result"] == result and row["round"] == round_
+    # the levels in force are the status quo (share 0), or the breakdown's (the same level) plus a's outside option
+    assert row["utility_a"] == pytest.approx(0.0 if result == "talking" else 0.5)
     steps = trace(draws)
-    assert list(steps["offered"]) == [False, True] * 3  # a (even rounds) makes no offer
+    played = 6 if result == "talking" else round_ + 1
+    assert list(steps["offered"]) == ([False, True] * 3)[:played]  # a (even rounds) makes no offer
     assert not steps["accepted_by_a"].dropna().any()
 
 
 def test_equilibrium_lottery_mixes_outcomes_on_the_concave_hull():
     """Two issues, frontier (0, 1), (0.2, 0.9), (0.8, 0.1), (1, 0) in (u_a, u_b): bowed in at (0.8, 0.1).
 
-    In round 0 a must leave b what b gets by proposing next round, discounted:
-    0.5 * 1. The best lottery giving b 0.5 mixes (0.2, 0.9) and (1, 0) with
+    Both get nothing while talking. a is all but impatient, so when b proposes
+    b takes (about) everything; in round 0 a must leave b what b gets by
+    proposing next round, discounted: 0.5 * 1. The best lottery giving b 0.5 mixes (0.2, 0.9) and (1, 0) with
     chance 5/9 (a gets 5/9); mixing the frontier neighbours (0.2, 0.9) and
     (0.8, 0.1) would give a only 1/2, and (0.8, 0.1) is never agreed.
     """
@@ -237,12 +250,14 @@ def test_equilibrium_lottery_mixes_outcomes_on_the_concave_hull():
             "issues": {"x1": {"levels": ["no", "yes"]}, "x2": {"levels": ["no", "yes"]}},
             "no_deal": {"x1": "no", "x2": "no"},
             "actors": {
-                "a": {"role": "principal", "ideal_point": {"x1": 1.0, "x2": 1.0}, "salience": {"x1": 0.8, "x2": 0.2}},
+                "a": {"role": "principal", "ideal_point": {"x1": 1.0, "x2": 1.0}, "salience": {"x1": 0.8, "x2": 0.2},
+                      "patience": 1e-6},
                 "b": {
                     "role": "principal",
                     "ideal_point": {"x1": 0.0, "x2": 0.0},
                     "salience": {"x1": 0.9, "x2": 0.1},
                     "outside_option": -1.0,
+                    "delay_cost": 1.0,
                     "patience": 0.5,
                 },
             },
