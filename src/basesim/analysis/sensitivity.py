@@ -125,11 +125,11 @@ def output_names(scenario: Scenario) -> list[str]:
     """Every output :func:`scenario_outputs` can compute, default ones first.
 
     ``result.agreement`` and ``outcome.NAME`` (0/1) are the defaults; also
-    ``result.breakdown``, ``result.impasse``, ``ISSUE.value`` (the final
+    ``result.breakdown``, ``result.talking``, ``ISSUE.value`` (the final
     level's value on [0, 1]), ``ISSUE.amount`` (when the issue has amounts),
     ``agreement.round`` (the round the talks ended) and ``utility.ACTOR``.
     """
-    return [*default_outputs(scenario), "result.breakdown", "result.impasse",
+    return [*default_outputs(scenario), "result.breakdown", "result.talking",
             *[f"{i}.value" for i in scenario.issue_names],
             *[f"{i}.amount" for i, issue in scenario.issues.items() if issue.amounts is not None],
             "agreement.round", *[f"utility.{a}" for a in scenario.actor_names]]

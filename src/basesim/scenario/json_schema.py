@@ -66,7 +66,7 @@ FIELD_HELP: dict[str, dict[str, str]] = {
         "at_least": "True when the issue ends at or above this level.",
         "at_most": "True when the issue ends at or below this level.",
         "equals": "True when the issue ends at this level.",
-        "result": "agreement, breakdown or impasse.",
+        "result": "agreement, breakdown or talking (the state as of the outcome's date).",
         "by": "True when the talks ended by this date (YYYY-MM-DD).",
     },
     "MonteCarlo": {"runs": "Number of runs.", "seed": "Seed of the random numbers (omit: drawn and recorded)."},

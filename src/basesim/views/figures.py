@@ -129,11 +129,11 @@ def comparison_figure(runs: Mapping[str, Results], *, scenarios: Mapping[str, Sc
 
 #: Figure kinds of ``basesim plot --kind`` and the report, with what they show.
 FIGURE_KINDS: dict[str, str] = {
-    "results": "how the talks end: agreement, breakdown, impasse",
+    "results": "where the talks stand at the end of the forecast: agreement, breakdown, still talking",
     "outcomes": "the scenario's named outcomes",
     "levels": "each issue's distribution over its levels",
     "amounts": "money amounts: the chance of at least each amount",
-    "timing": "the chance of a deal by calendar date",
+    "timing": "the three states (talking, agreed, broken off) over calendar time",
     "utilities": "each actor's utility of the result",
     "negotiation": "one negotiation: the utility plane, the offers and the targets",
 }

@@ -132,7 +132,7 @@ def _draw_dance(ax: Axes, trace: pd.DataFrame, scenario: Scenario, first: str, s
         ax.plot([x[-1]], [y[-1]], "o", markersize=15, markerfacecolor="none",
                 markeredgecolor=RESULT_COLORS["agreement"], markeredgewidth=2.2, zorder=6, label="agreement",
                 gid="agreement-point")
-    elif status in ("breakdown", "impasse"):
+    elif status in ("breakdown", "talking"):
         ax.plot([x[-1]], [y[-1]], "X", markersize=11, color=RESULT_COLORS[status], markeredgecolor="white",
                 zorder=6, label=f"last offer ({status})", gid=f"{status}-point")
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FixedLocator, MaxNLocator
+from matplotlib.ticker import FixedLocator
 
 from basesim.scenario.schema import Scenario
 from basesim.views import plot_data as pdata
@@ -37,7 +37,7 @@ from basesim.views.style import (
 
 
 def plot_results(data: Results, *, scenario: Scenario | None = None, ax: Axes | None = None) -> Axes:
-    """How the talks end: the chance of agreement, breakdown and impasse, with Wilson intervals.
+    """The state at the end of the horizon: the chance of agreement, breakdown and still talking, with Wilson intervals.
 
     ``data``: a RunResult, a Summary, or an outcome table with ``scenario=``
     (see :func:`basesim.views.plot_data.source`); the same for every ``plot_*`` of a run.
@@ -57,7 +57,7 @@ def plot_results(data: Results, *, scenario: Scenario | None = None, ax: Axes | 
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylabel("chance", color=INK)
     tidy(ax)
-    set_titles(ax, "How the talks end", run_subtitle(src, WHISKERS))
+    set_titles(ax, "Where the talks stand at the end of the forecast", run_subtitle(src, WHISKERS))
     return ax
 
 
@@ -160,38 +160,48 @@ def plot_amounts(data: Results, *, issue: str, scenario: Scenario | None = None,
 
 
 def plot_deal_timing(data: Results, *, scenario: Scenario | None = None, ax: Axes | None = None) -> Axes:
-    """The cumulative chance of a deal (and of a breakdown) by calendar date, to the deadline."""
+    """The three states over calendar time: still talking, agreed, broken off, with 95% bands.
+
+    The horizon is where the forecast stops looking, not a deadline: worlds
+    still talking there have not settled. A one-shot benchmark (Nash) has no
+    timing; the figure says so instead of drawing flat lines.
+    """
     src = pdata.source(data, scenario)
     scenario = src.scenario
-    frame = pdata.deal_by_date(src)
     ax = axes_or_new(ax, (6.5, 3.8))
-    for name in ("agreement", "breakdown"):
-        part = frame[frame["result"] == name]
+    if src.one_shot:
+        shares = pdata.result_probabilities(src).set_index("result")["estimate"]
+        ax.text(0.5, 0.55, f"{src.played}: a one-shot benchmark without a timing",
+                transform=ax.transAxes, ha="center", va="center", fontsize=11, color=INK, gid="timing-one-shot")
+        ax.text(0.5, 0.4, ", ".join(f"{state} {percent(shares[state])}" for state in ("agreement", "breakdown", "talking")),
+                transform=ax.transAxes, ha="center", va="center", fontsize=9, color=MUTED)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        tidy(ax, grid="")
+        set_titles(ax, "When the talks end", run_subtitle(src, "states at once, not over time"))
+        return ax
+    frame = pdata.states_over_time(src)
+    for name, label in (("talking", "still talking (status quo)"), ("agreement", "agreed"), ("breakdown", "broken off")):
+        part = frame[frame["state"] == name]
         color = RESULT_COLORS[name]
-        label = "deal" if name == "agreement" else "breakdown"
-        ax.step(part["date"], part["estimate"], where="post", color=color, linewidth=2,
-                label=f"{label} by this date", gid=f"timing-{name}")
-        ax.fill_between(part["date"], part["low"], part["high"], step="post", color=color, alpha=0.18,
-                        linewidth=0)
+        ax.step(part["date"], part["estimate"], where="post", color=color, linewidth=2, label=label,
+                gid=f"timing-{name}")
+        ax.fill_between(part["date"], part["low"], part["high"], step="post", color=color, alpha=0.18, linewidth=0)
         final = part.iloc[-1]
         ax.annotate(percent(final["estimate"]), (final["date"], final["estimate"]), xytext=(6, 0),
                     textcoords="offset points", va="center", fontsize=9, fontweight="bold", color=color)
-    deadline = frame["date"].max()
-    impasse = pdata.result_probabilities(src).set_index("result").loc["impasse", "estimate"]
-    ax.axvline(deadline, color=MUTED, linestyle="--", linewidth=1, gid="deadline",
-               label=f"deadline: impasse {percent(impasse)}")
-    top = float(np.nanmax(frame["high"].to_numpy(float), initial=0.0))
-    ax.set_ylim(0, min(1.08, max(0.2, top * 1.2 + 0.05)))  # above 100% only to keep a sure deal off the frame
-    ax.yaxis.set_major_locator(FixedLocator([t for t in np.linspace(0, 1, 11) if t <= ax.get_ylim()[1]])
-                               if top > 0.5 else MaxNLocator(6))
+    horizon = frame["date"].max()
+    ax.axvline(horizon, color=MUTED, linestyle=":", linewidth=1, gid="horizon", label="end of the forecast")
+    ax.set_ylim(0, 1.04)
+    ax.yaxis.set_major_locator(FixedLocator(list(np.linspace(0, 1, 6))))
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylabel("chance", color=INK)
     date_axis(ax)
-    ax.set_xlim(frame["date"].min() - pd.Timedelta(days=3), deadline + (deadline - frame["date"].min()) * 0.08)
+    ax.set_xlim(frame["date"].min() - pd.Timedelta(days=3), horizon + (horizon - frame["date"].min()) * 0.1)
     ax.legend(frameon=False, fontsize=8, loc="best")
     tidy(ax, grid="both")
-    set_titles(ax, "When the talks end",
-            run_subtitle(src, f"{scenario.protocol.rounds} rounds of {scenario.protocol.round_length}"))
+    set_titles(ax, "The state of the talks over time",
+               run_subtitle(src, f"{scenario.protocol.rounds} rounds of {scenario.protocol.round_length}; {BANDS}"))
     return ax
 
 

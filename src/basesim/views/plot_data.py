@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from basesim.errors import UsageError
+from basesim.montecarlo.as_of import as_of_dates
 from basesim.montecarlo.summary import Counts, Summary, wilson_interval
 from basesim.scenario.schema import RESULTS, Scenario
 
@@ -42,6 +43,7 @@ __all__ = [
     "level_probabilities",
     "amount_exceedance",
     "deal_by_date",
+    "states_over_time",
     "utility_quantiles",
     "round_dates",
     "pareto_frontier",
@@ -69,6 +71,17 @@ class Source:
     scenario: Scenario
     counts: Counts
     table: pd.DataFrame | None
+    #: the protocol that was played (a RunResult's provenance), else the scenario's
+    protocol: str | None = None
+
+    @property
+    def played(self) -> str:
+        return self.protocol or self.scenario.protocol.name
+
+    @property
+    def one_shot(self) -> bool:
+        """Whether the protocol is a benchmark without a timing (Nash): timing figures say so instead of a curve."""
+        return self.played == "nash"
 
     @property
     def runs(self) -> int:
@@ -86,7 +99,8 @@ def source(data: Results, scenario: Scenario | None = None) -> Source:
     if isinstance(data, Source):
         return data
     if hasattr(data, "summary") and hasattr(data, "scenario") and hasattr(data, "table"):  # a RunResult
-        return Source(data.scenario, data.summary.counts, data.table)
+        provenance = getattr(data, "provenance", None) or {}
+        return Source(data.scenario, data.summary.counts, data.table, provenance.get("protocol"))
     if isinstance(data, Summary):
         return Source(data.scenario, data.counts, None)
     if scenario is None:
@@ -208,8 +222,8 @@ def deal_by_date(data: Results, *, scenario: Scenario | None = None) -> pd.DataF
 
     One row per (result, round): ``result`` (agreement, breakdown),
     ``round``, ``date`` (the round's calendar date), then the estimate
-    columns of ``P(ended in this result at or before this round)``. An
-    impasse only happens at the deadline, so it is not a curve.
+    columns of ``P(ended in this result at or before this round)``. The rest
+    are still talking (see :func:`states_over_time`).
     """
     src = source(data, scenario)
     dates = round_dates(src.scenario)
@@ -219,6 +233,24 @@ def deal_by_date(data: Results, *, scenario: Scenario | None = None) -> pd.DataF
         per_round = src.counts.rounds[RESULTS.index(name)]
         parts.append(pd.DataFrame({"result": name, "round": rounds, "date": dates,
                                    **_estimates(per_round.cumsum(), src.runs)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def states_over_time(data: Results, *, scenario: Scenario | None = None) -> pd.DataFrame:
+    """The chance of each state (talking, agreement, breakdown) as of every date of the horizon.
+
+    One row per (state, date): ``state``, ``date`` (the start of every round
+    and the end of the horizon, :func:`basesim.montecarlo.as_of.as_of_dates`),
+    then the estimate columns of ``P(in this state as of this date)``; the
+    three add up to 1 at every date.
+    """
+    src = source(data, scenario)
+    dates = as_of_dates(src.scenario)
+    parts = []
+    counts = np.array([src.counts.as_of(src.scenario, j)[0] for j in range(len(dates))])  # (dates, R)
+    for state in ("talking", "agreement", "breakdown"):
+        parts.append(pd.DataFrame({"state": state, "date": dates,
+                                   **_estimates(counts[:, RESULTS.index(state)], src.runs)}))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -18,7 +18,7 @@ from basesim.scenario.schema import Scenario
 from basesim.views import plot_data as pdata
 
 #: One colour per result category, in every figure.
-RESULT_COLORS: dict[str, str] = {"agreement": "#2f9e44", "breakdown": "#e8590c", "impasse": "#868e96"}
+RESULT_COLORS: dict[str, str] = {"agreement": "#2f9e44", "breakdown": "#e8590c", "talking": "#868e96"}
 #: Colours of "all runs" and "given a deal" (the agreement colour).
 GIVEN_COLORS: dict[str, str] = {pdata.GIVEN_ALL: "#5c6b7a", pdata.GIVEN_AGREEMENT: RESULT_COLORS["agreement"]}
 #: Actors without a ``color`` take these in scenario order (Okabe & Ito 2008, colour-blind safe).
