@@ -100,7 +100,7 @@ def comparison_table(results: Mapping[str, RunResult], *, title: str) -> Table:
         return f"{100 * row['estimate']:.1f}% ({100 * row['low']:.1f}-{100 * row['high']:.1f})"
 
     results_frame = pdata.comparison_table(results, kind="result")
-    for name in ("agreement", "breakdown", "impasse"):
+    for name in ("agreement", "breakdown", "talking"):
         rows = results_frame[results_frame["result"] == name].set_index("variant")
         table.add_row(name, *(cell(rows.loc[v]) if v in rows.index else "-" for v in results))
     outcomes = pdata.comparison_table(results, kind="outcome")
