@@ -27,6 +27,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.cells import cell_len
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
 
 from basesim._version import __version__
 from basesim.errors import BasesimError, ScenarioError
@@ -66,9 +70,79 @@ def set_output(*, json: bool = False, quiet: bool = False) -> OutputMode:
 
 
 def show(renderable: Any) -> None:
-    """Print a result (a rich table or text) on stdout, unless ``--json`` or ``--quiet``."""
-    if not (MODE.json or MODE.quiet):
-        console.print(renderable)
+    """Print a result (a rich table or text) on stdout, unless ``--json`` or ``--quiet``.
+
+    Tables are laid out by :func:`fit_table`: columns wrap between words,
+    never inside one. A table that cannot fit the console's width (80 columns
+    when piped) that way is printed wider rather than folded.
+    """
+    if MODE.json or MODE.quiet:
+        return
+    width = None
+    if isinstance(renderable, Table):
+        needed = fit_table(renderable, console.width)
+        width = needed if needed > console.width else None
+    console.print(renderable, width=width)
+
+
+def _plain(cell: Any) -> str | None:
+    if isinstance(cell, str):
+        return Text.from_markup(cell).plain
+    if isinstance(cell, Text):
+        return cell.plain
+    return None
+
+
+def _widths(column: Any) -> tuple[int, int]:
+    """(longest word, longest line) over a column's header and cells; a no-wrap column's minimum is its line."""
+    words, lines = 1, 1
+    for cell in [column.header, *column._cells]:
+        text = _plain(cell)
+        if text is None:
+            continue
+        for line in text.splitlines() or [""]:
+            lines = max(lines, cell_len(line))
+            words = max(words, *(cell_len(word) for word in line.split()), 1)
+    if column.no_wrap:
+        words = lines
+    words = max(words, column.min_width or 0)
+    return words, max(lines, words)
+
+
+def fit_table(table: Table, width: int) -> int:
+    """Set every column's width so the table fits ``width`` with no word broken; return the table's width.
+
+    Each column gets at least its longest word (its longest line if it does
+    not wrap); what is left of ``width`` goes to the columns that would wrap,
+    in proportion to how much more they could use. When even the longest
+    words do not fit, every column gets its minimum and the returned width is
+    above ``width`` (print the table that wide).
+    """
+    columns = table.columns
+    if not columns:
+        return 0
+    _, right, _, left = Padding.unpack(table.padding)
+    overhead = len(columns) * (left + right) - (0 if table.pad_edge else left + right)
+    if table.box is not None:
+        overhead += len(columns) - 1 + (2 if table.show_edge else 0)
+    bounds = [_widths(column) for column in columns]
+    widths = [low for low, _ in bounds]
+    spare = width - overhead - sum(widths)
+    wants = [high - low for low, high in bounds]
+    if spare > 0 and sum(wants):
+        total = sum(wants)
+        for i, want in enumerate(wants):
+            widths[i] += min(want, spare * want // total)
+        leftover = width - overhead - sum(widths)
+        for i in sorted(range(len(columns)), key=lambda i: bounds[i][1] - widths[i], reverse=True):
+            if leftover <= 0:
+                break
+            extra = min(leftover, bounds[i][1] - widths[i])
+            widths[i] += extra
+            leftover -= extra
+    for column, w in zip(columns, widths):
+        column.width = w
+    return sum(widths) + overhead
 
 
 def say(text: str, *, markup: bool = False) -> None:

@@ -92,7 +92,7 @@ def comparison_table(results: Mapping[str, RunResult], *, title: str) -> Table:
     table = Table(title=title, title_justify="left", pad_edge=False)
     table.add_column("", ratio=1, min_width=12)
     for variant, result in results.items():
-        table.add_column(f"{escape(variant)}\n{result.runs:,} runs", justify="right", overflow="fold")
+        table.add_column(f"{escape(variant)}\n{result.runs:,} runs", justify="right")
 
     def cell(row: Any) -> str:
         if row is None or pd.isna(row["estimate"]):

@@ -394,34 +394,72 @@ def trace_command(
           "batch": replicate // batch_size, "row": replicate % batch_size, "rounds": records(rounds)})
 
 
-def trace_table(scenario: Scenario, rounds: pd.DataFrame) -> Table:
-    """One row per round: proposer, the offer, each principal's utility / target and answer, events, status."""
-    import numpy as np
+def trace_rows(scenario: Scenario, rounds: pd.DataFrame) -> list[dict[str, str]]:
+    """Each round as display text: round, date, offer (``proposer: level · level``), each principal's
+    ``utility / target``, and what happened (answers, events, status)."""
     import pandas as pd
 
-    table = Table(show_lines=False, pad_edge=False)
-    for column in ("round", "date", "proposer", "offer"):
-        table.add_column(column, overflow="fold")
-    principals = scenario.principals
-    for p in principals:
-        table.add_column(f"{p}: utility / target", justify="right")
-    table.add_column("answers", overflow="fold")
-    table.add_column("events", overflow="fold")
-    table.add_column("status")
+    def missing(value: Any) -> bool:
+        return value is None or bool(pd.isna(value))
+
     issues = [i for i in scenario.issue_names if i in rounds]
+    shown = []
     for row in rounds.to_dict(orient="records"):
-        offer = " · ".join(str(row[i]) for i in issues if not pd.isna(row[i]))
-        cells = [str(row.get("round")), str(pd.Timestamp(row["date"]).date()) if "date" in row else "",
-                 str(row.get("proposer", "") if not pd.isna(row.get("proposer")) else ""), offer]
+        offer = " · ".join(str(row[i]) for i in issues if not missing(row[i]))
+        proposer = row.get("proposer")
+        cells = {"round": str(row.get("round")),
+                 "date": str(pd.Timestamp(row["date"]).date()) if "date" in row else "",
+                 "offer": f"{proposer}: {offer}" if not missing(proposer) and offer else offer}
+        for p in scenario.principals:
+            utility, target = row.get(f"utility_{p}"), row.get(f"target_{p}")
+            cells[p] = "" if missing(utility) else f"{utility:.2f} / {'-' if missing(target) else f'{target:.2f}'}"
+        answers = [f"{p} {'yes' if row[f'accepted_by_{p}'] else 'no'}" for p in scenario.principals
+                   if f"accepted_by_{p}" in row and not missing(row[f"accepted_by_{p}"])]
+        happened = [", ".join(answers), str(row.get("events") or ""), str(row.get("status", ""))]
+        cells["what happened"] = "; ".join(part for part in happened if part)
+        shown.append(cells)
+    return shown
+
+
+def trace_table(scenario: Scenario, rounds: pd.DataFrame, *, width: int | None = None) -> Any:
+    """One row per round: date, the offer (by whom), each principal's utility / target, what happened.
+
+    When that table cannot fit ``width`` (default: the console's) without
+    breaking a word, each round becomes a small block of ``label: text``
+    lines instead, which always fits.
+    """
+    from rich import box
+    from rich.console import Group
+    from basesim.cli.app import console, fit_table
+
+    rows = trace_rows(scenario, rounds)
+    principals = scenario.principals
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1),
+                  caption="utility / target: what the offer is worth to each principal, and the least it accepts",
+                  caption_justify="left")
+    table.add_column("round", justify="right", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("offer", ratio=3, min_width=14)
+    for p in principals:
+        table.add_column(p, justify="right", no_wrap=True)
+    table.add_column("what happened", ratio=2, min_width=10)
+    for cells in rows:
+        table.add_row(*(escape(cells[key]) for key in ["round", "date", "offer", *principals, "what happened"]))
+    width = width or console.width
+    if fit_table(table, width) <= width:
+        return table
+    blocks = []
+    for cells in rows:
+        block = Table.grid(padding=(0, 1))
+        block.add_column(no_wrap=True)
+        block.add_column()
+        block.add_row(f"[bold]round {escape(cells['round'])}[/]", escape(cells["date"]))
+        block.add_row("offer", escape(cells["offer"]))
         for p in principals:
-            utility, target = row.get(f"utility_{p}", np.nan), row.get(f"target_{p}", np.nan)
-            cells.append(f"{_number(round(utility, 3))} / {_number(round(target, 3))}"
-                         if not pd.isna(utility) else "")
-        answers = [f"{p} {'yes' if row[f'accepted_by_{p}'] else 'no'}" for p in principals
-                   if f"accepted_by_{p}" in row and not pd.isna(row[f"accepted_by_{p}"])]
-        cells += [", ".join(answers), str(row.get("events") or ""), str(row.get("status", ""))]
-        table.add_row(*(escape(c) for c in cells))
-    return table
+            block.add_row(escape(f"{p} utility / target"), escape(cells[p]))
+        block.add_row("what happened", escape(cells["what happened"]))
+        blocks.append(block)
+    return Group(*(part for block in blocks for part in (block, "")))
 
 
 __all__ = ["command_line", "default_out", "quantile_table", "run_command", "summary_table", "trace_command", "trace_table"]
