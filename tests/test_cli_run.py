@@ -49,7 +49,7 @@ def test_run_prints_the_summary_and_writes_the_results_folder(scenario_file, tmp
     out = tmp_path / "out"
     assert _results_files(out) == FILES
     assert "Small talks: 300 runs, protocol alternating_offers, seed 5" in captured.out
-    for text in ("agreement", "breakdown", "impasse", "North keeps the base", "Deal by June", "Quantiles",
+    for text in ("agreement", "breakdown", "talking", "North keeps the base", "Deal by June", "Quantiles",
                  "Money paid ($bn)", "Results written to out/"):
         assert text in captured.out
     saved = basesim.load_results(out)
@@ -122,7 +122,10 @@ def test_trace_matches_row_k_of_the_run(scenario_file, tmp_path, capsys, k):
     assert main(["trace", str(scenario_file), "--replicate", str(k), "--seed", "8"]) == 0
     from_file = capsys.readouterr().out
     assert f"replicate {k} (batch 0, row {k}), seed 8" in from_file
-    ended = f"Ended in {row['result']} at round {row['round']} ({row['date'].date()})."
+    if row["result"] == "talking":
+        ended = "Still talking at the end of the forecast (round 7, 2025-09-01)."
+    else:
+        ended = f"Ended in {row['result']} at round {row['round']} ({row['date'].date()})."
     assert ended in from_file
     # the results folder knows its seed and protocol
     assert main(["trace", "out", "--replicate", str(k)]) == 0

@@ -41,7 +41,7 @@ def test_table_has_the_contract_columns(scenario, draws, tables, protocol):
     table = tables[protocol]
     assert len(table) == WORLDS
     assert table["replicate"].tolist() == list(range(WORLDS))
-    assert list(table["result"].cat.categories) == ["agreement", "breakdown", "impasse"]
+    assert list(table["result"].cat.categories) == ["agreement", "breakdown", "talking"]
     assert table["round"].dtype == np.int64 and table["round"].between(0, scenario.protocol.rounds - 1).all()
     assert table["date"].dtype == "datetime64[ns]"
     agreed = table["result"] == "agreement"

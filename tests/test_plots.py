@@ -53,7 +53,7 @@ def _texts(ax: Axes) -> list[str]:
 
 def test_result_probabilities_counts_and_wilson(table, scenario):
     frame = pdata.result_probabilities(table, scenario=scenario)
-    assert frame["result"].tolist() == ["agreement", "breakdown", "impasse"]
+    assert frame["result"].tolist() == ["agreement", "breakdown", "talking"]
     counts = table["result"].astype(str).value_counts()
     assert frame["count"].tolist() == [counts.get(r, 0) for r in frame["result"]]
     assert frame["estimate"].sum() == pytest.approx(1.0)
@@ -206,8 +206,8 @@ def test_plot_results(table, scenario):
     frame = pdata.result_probabilities(table, scenario=scenario)
     assert [b.get_height() for b in bars] == pytest.approx(frame["estimate"].tolist())
     assert [matplotlib.colors.to_hex(b.get_facecolor()) for b in bars] == list(plots.RESULT_COLORS.values())
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["Agreement", "Breakdown", "Impasse"]
-    assert ax.get_title(loc="left") == "How the talks end"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Agreement", "Breakdown", "Still talking"]
+    assert ax.get_title(loc="left") == "Where the talks stand at the end of the forecast"
     texts = _texts(ax)
     assert any("Syria-Russia base talks, February 2025" in t and "400 runs" in t for t in texts)
     assert f"{frame['estimate'][0]:.0%}" in texts
@@ -255,13 +255,23 @@ def test_plot_amounts(table, scenario):
 
 
 def test_plot_deal_timing(table, scenario):
+    """Three states over calendar time that add up to one at every date, ending at the run's states."""
     ax = plots.plot_deal_timing(table, scenario=scenario, ax=_axes())
-    line = _by_gid(ax, "timing-agreement")[0]
-    assert line.get_ydata()[-1] == pytest.approx((table["result"] == "agreement").mean())
-    assert pd.Timestamp(line.get_xdata()[0]) == pd.Timestamp("2025-02-01")
-    impasse = (table["result"] == "impasse").mean()
-    assert f"deadline: impasse {impasse:.0%}" in [t.get_text() for t in ax.get_legend().get_texts()]
-    assert _by_gid(ax, "timing-breakdown")
+    lines = {state: _by_gid(ax, f"timing-{state}")[0] for state in ("talking", "agreement", "breakdown")}
+    for state, line in lines.items():
+        assert line.get_ydata()[-1] == pytest.approx((table["result"] == state).mean())
+    total = sum(np.asarray(line.get_ydata(), float) for line in lines.values())
+    np.testing.assert_allclose(total, 1.0)
+    assert pd.Timestamp(lines["agreement"].get_xdata()[0]) == pd.Timestamp("2025-02-01")
+    assert lines["talking"].get_ydata()[0] == pytest.approx(1 - ((table["round"] == 0) & (table["result"] != "talking")).mean())
+    assert "still talking (status quo)" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_plot_deal_timing_of_a_one_shot_benchmark_says_so(table, scenario):
+    nash = scenario.model_copy(update={"protocol": scenario.protocol.model_copy(update={"name": "nash"})})
+    ax = plots.plot_deal_timing(table, scenario=nash, ax=_axes())
+    assert "one-shot benchmark" in _by_gid(ax, "timing-one-shot")[0].get_text()
+    assert not _by_gid(ax, "timing-agreement")
 
 
 def test_plot_utilities(real):
@@ -382,7 +392,7 @@ def test_written_files_are_valid_images(tmp_path, table, scenario, fmt):
     else:
         root = ET.fromstring(data)
         assert root.tag.endswith("svg")
-        assert "How the talks end" in data.decode()
+        assert "Where the talks stand at the end of the forecast" in data.decode()
 
 
 def test_bad_format_and_unwritable_path(tmp_path, table, scenario):

@@ -82,7 +82,7 @@ def test_report_holds_every_figure_as_an_embedded_png(page, result):
 def test_report_holds_every_table(page, result):
     text, parser = page
     scenario = result.scenario
-    expected = ["How the talks end", "Named outcomes", *[scenario.display(i) for i in scenario.issue_names],
+    expected = ["Where the talks stand at the end of the forecast", "Named outcomes", *[scenario.display(i) for i in scenario.issue_names],
                 "Quantiles", "Utilities (all runs)"]
     headings = parser.headings
     start = headings.index("Summary tables")

@@ -106,9 +106,10 @@ def _played(scenario, n=3000, index=0):
 def test_named_outcomes_follow_their_conditions():
     scenario = load(TALKS)
     table = pd.DataFrame({
-        "result": pd.Categorical(["agreement", "agreement", "breakdown", "impasse"],
-                                 categories=["agreement", "breakdown", "impasse"]),
-        "date": pd.to_datetime(["2025-02-01", "2025-07-01", "2025-03-01", "2025-09-01"]),
+        "result": pd.Categorical(["agreement", "agreement", "breakdown", "talking"],
+                                 categories=["agreement", "breakdown", "talking"]),
+        "round": [0, 5, 1, -1],
+        "date": pd.to_datetime(["2025-02-01", "2025-07-01", "2025-03-01", None]),
         "money_level": [5, 2, 0, 0],
         "base_level": [2, 1, 0, 0],
     })
@@ -120,7 +121,30 @@ def test_named_outcomes_follow_their_conditions():
     assert flags["outcome.little_money"].tolist() == [False, True, True, True]    # at_most 4 $bn (level 2)
     assert flags["outcome.deal_early"].tolist() == [True, False, False, False]    # agreement by 2025-06-30
     assert flags["outcome.ended_by_may"].tolist() == [True, False, True, False]   # ended by 2025-05-31
+    # as of 2025-04-15 the second world is still talking: the status quo's levels are in force
+    early = named_outcomes(scenario, table, as_of="2025-04-15")
+    assert early["outcome.keeps_base"].tolist() == [True, False, False, False]
+    assert early["outcome.little_money"].tolist() == [False, True, True, True]
 
+
+def test_summary_as_of_a_date_equals_the_table_as_of_that_date():
+    """Counts by date give the same states, levels and outcomes as the table evaluated as of each date."""
+    from basesim.montecarlo.as_of import as_of_dates, state_as_of
+
+    scenario = load(TALKS)
+    table = _played(scenario, 1500)
+    summary = Summary.from_table(scenario, table)
+    for date in list(as_of_dates(scenario)) + [pd.Timestamp("2025-04-20")]:
+        at = summary.at(date)
+        state = state_as_of(table, scenario, date)
+        for result in ("agreement", "breakdown", "talking"):
+            assert at.probability("result", "result", result) == pytest.approx((state["state"] == result).mean())
+        assert at.probability("level", "base", "full lease") == pytest.approx((state["base"] == "full lease").mean())
+        flags = named_outcomes(scenario, table, as_of=date)
+        for name, outcome in scenario.outcomes.items():
+            if outcome.as_of is None:
+                assert at.probability("outcome", name) == pytest.approx(flags[f"outcome.{name}"].mean())
+    assert summary.at(None).table.equals(summary.table)
 
 def test_counts_add_up_and_match_the_table():
     scenario = load(TALKS)
@@ -128,7 +152,8 @@ def test_counts_add_up_and_match_the_table():
     both = pd.concat([first, second], ignore_index=True)
     pooled = Counts.from_table(scenario, first) + Counts.from_table(scenario, second)
     assert pooled == Counts.from_table(scenario, both)
-    assert pooled.runs == 3000 == pooled.result.sum() == pooled.rounds.sum()
+    talking = int((both["result"] == "talking").sum())
+    assert pooled.runs == 3000 == pooled.result.sum() == pooled.rounds.sum() + talking
     for issue, counts in pooled.levels.items():
         assert counts.sum() == 3000
         np.testing.assert_array_equal(counts.sum(axis=0), np.bincount(both[f"{issue}_level"], minlength=counts.shape[1]))
@@ -143,7 +168,7 @@ def test_summary_table_estimates_match_the_table():
     t = summary.table
     assert list(t.columns) == ["kind", "name", "value", "estimate", "low", "high", "count", "runs", "label"]
     assert set(t["kind"]) == {"result", "level", "outcome", "quantile"}
-    for result in ("agreement", "breakdown", "impasse"):
+    for result in ("agreement", "breakdown", "talking"):
         assert summary.probability("result", "result", result) == pytest.approx((table["result"] == result).mean())
     assert summary.probability("level", "base", "full lease") == pytest.approx((table["base"] == "full lease").mean())
     flags = named_outcomes(scenario, table)
@@ -189,6 +214,6 @@ def test_summary_round_trips_through_plain_data():
 def test_counts_reject_an_unknown_result():
     scenario = load(DEADLOCK)
     table = _played(scenario, 10)
-    table["result"] = table["result"].astype(str).replace("impasse", "stalemate")
+    table["result"] = table["result"].astype(str).replace("talking", "stalemate")
     with pytest.raises(ValueError, match="stalemate"):
         Counts.from_table(scenario, table)

@@ -52,7 +52,7 @@ def plot_results(data: Results, *, scenario: Scenario | None = None, ax: Axes | 
     for xi, (_, row) in zip(x, frame.iterrows()):
         ax.annotate(percent(row["estimate"]), (xi, row["high"]), xytext=(0, 3), textcoords="offset points",
                     ha="center", va="bottom", fontsize=10, fontweight="bold", color=INK)
-    ax.set_xticks(x, [r.capitalize() for r in frame["result"]])
+    ax.set_xticks(x, [{"talking": "Still talking"}.get(r, r.capitalize()) for r in frame["result"]])
     ax.set_ylim(0, min(1.0, max(0.25, float(frame["high"].max()) * 1.2)))
     ax.yaxis.set_major_formatter(PERCENT)
     ax.set_ylabel("chance", color=INK)
