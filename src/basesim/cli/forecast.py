@@ -378,7 +378,8 @@ def forecast_command(
         pooled = pool_forecasts(long, pool_weights)
         method = "equal weights" if pool_weights is None else f"weights from {weights}"
         show(pooled_print_table(rows, pooled, protocols, title=f"Forecast after {date.date()}, by protocol and "
-                                                               f"pooled ({method}; linear pool)"))
+                                                               "pooled"))
+        say(f"Pooled: a linear pool of the protocols with {method}; range: the lowest and highest protocol.")
         for name in protocols:
             show(inputs_print_table(shifts[name], title=f"What the observations taught under {name}", top=5))
         keyed = rows.drop_duplicates("key").set_index("key")[["kind", "name", "value", "date", "label"]]
