@@ -153,6 +153,10 @@ class SobolIndices:
     table: pd.DataFrame
     confidence_level: float
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: The design evaluated and each output's mean over A and B (to undo the centring): with them the A and B
+    #: rows are a plain sample of the inputs and outputs (e.g. for a tornado chart, no model runs).
+    design: SobolDesign | None = None
+    means: np.ndarray | None = None
 
     @property
     def evaluations(self) -> int:
@@ -327,6 +331,8 @@ def sobol_analysis(
         total_order=total,
         table=table,
         confidence_level=confidence_level,
+        design=design,
+        means=mean.ravel(),
     )
 
 

@@ -334,9 +334,10 @@ class SweepResult:
         return dataset
 
     def save(self, folder: str | Path) -> dict[str, Path]:
-        """Write ``sweep.csv`` (wide), ``sweep_long.csv`` and, if kept,
-        ``replications.parquet`` into ``folder``; return the paths by name."""
+        """Write ``sweep.csv`` (wide), ``sweep_long.csv``, ``scenario.resolved.yaml`` (the base scenario,
+        for reports) and, if kept, ``replications.parquet`` into ``folder``; return the paths by name."""
         from basesim.montecarlo.results import atomic_write, check_writable
+        from basesim.scenario.loader import dump_scenario
 
         folder = check_writable(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -345,6 +346,9 @@ class SweepResult:
             self.table.to_csv(f, index=False)
         with atomic_write(written["summary"]) as f:
             self.summary.to_csv(f, index=False)
+        written["scenario"] = folder / "scenario.resolved.yaml"
+        with atomic_write(written["scenario"]) as f:
+            f.write(dump_scenario(self.scenario))
         if self._replications is not None:
             written["replications"] = folder / "replications.parquet"
             with atomic_write(written["replications"], binary=True) as f:

@@ -33,7 +33,7 @@ from basesim.errors import UsageError
 from basesim.montecarlo.summary import wilson_interval
 from basesim.scenario.schema import Scenario
 
-__all__ = ["TORNADO_COLUMNS", "run_tornado", "tornado_table"]
+__all__ = ["TORNADO_COLUMNS", "run_tornado", "sobol_tornado", "tornado_table"]
 
 #: Columns of :func:`tornado_table`.
 TORNADO_COLUMNS = [
@@ -142,3 +142,23 @@ def run_tornado(result: Any, *, outputs: Sequence[str] | None = None, share: flo
         raise UsageError(f"tornado: scenario {scenario.name!r} has no uncertain input")
     return tornado_table(result.table[names], scenario_outputs(scenario, result.table, chosen),
                          scenario=scenario, share=share)
+
+
+def sobol_tornado(indices: Any, scenario: Scenario, *, share: float = 0.2) -> pd.DataFrame:
+    """:func:`tornado_table` of a Sobol' analysis' own sample: its ``A`` and ``B`` rows (``2 n`` runs).
+
+    Those rows are a (quasi-)random sample of every input, evaluated already
+    (:attr:`basesim.analysis.sobol.SobolIndices.design`), so the tornado costs
+    no model run. The inputs are those the scenario samples, as a run's table has them.
+    """
+    from basesim.scenario.sampling import transform
+
+    design = getattr(indices, "design", None)
+    if design is None or getattr(indices, "means", None) is None:
+        raise UsageError("tornado: this Sobol' result does not keep its design; run the analysis again")
+    unit = np.concatenate([design.A, design.B], axis=0)
+    draws = transform(scenario, unit, replicate=np.arange(unit.shape[0]))
+    inputs = pd.DataFrame({name: np.asarray(values, dtype=float) for name, values in draws.inputs.items()})
+    outputs = np.concatenate([indices.f_A, indices.f_B], axis=1).T + np.asarray(indices.means)[None, :]
+    frame = pd.DataFrame(np.round(outputs, 12), columns=indices.outputs)
+    return tornado_table(inputs, frame, scenario=scenario, share=share)

@@ -1,9 +1,26 @@
-"""One self-contained HTML page telling the story of a run.
+"""One self-contained HTML page for every kind of result: a run, protocols or scenarios compared, a sweep,
+a sensitivity analysis.
 
-The page holds: the headline numbers, the scenario in words, every standard
-figure (embedded as base64 PNG, so it opens in a browser with no network and
-no files beside it), the summary tables, and the provenance (with the
-resolved scenario YAML). No external CSS, scripts or fonts.
+Every page opens with the headline numbers and the scenario in words, shows
+its figures embedded as base64 PNG (so it opens in a browser with no network
+and no files beside it), its tables, and the provenance: versions, seeds and
+the scenario's hash, with no local path or user name unless
+``full_provenance=True`` (the command line is kept with paths shortened to
+file names). No external CSS, scripts or fonts.
+
+- a run (:func:`report_html`): the standard figures, what moves each
+  outcome (a tornado chart), the most likely deals, when each outcome
+  happens (scenario discovery with PRIM), the summary tables;
+- several runs (:func:`comparison_html`): the same questions side by side
+  (for one scenario under each protocol, the model-uncertainty section), the
+  differences from the first with paired intervals, the timing overlaid;
+- a sweep (:func:`sweep_html`): the response curves (a line per statistic
+  for one parameter, a heatmap for two) and the table of points;
+- a sensitivity analysis (:func:`sensitivity_html`): what drives each
+  outcome (Sobol' indices or the ranking, and the tornado chart).
+
+:func:`write_folder_report` reads any result folder
+(:mod:`basesim.analysis.folders`) and writes its page.
 """
 
 from __future__ import annotations
@@ -11,13 +28,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import html
+import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
+from basesim.analysis.labels import input_label
 from basesim.errors import OutputError
 from basesim.montecarlo.summary import Summary
 from basesim.scenario.distributions import (
@@ -35,20 +56,32 @@ from basesim.scenario.schema import Issue, Scenario
 from basesim.views import plot_data as pdata
 from basesim.views import plots
 
-__all__ = ["scenario_in_words", "report_html", "write_report", "FIGURE_CAPTIONS"]
+__all__ = ["FIGURE_CAPTIONS", "comparison_html", "public_provenance", "report_html", "scenario_in_words",
+           "sensitivity_html", "summary_tables", "sweep_html", "write_folder_report", "write_report"]
 
 #: What each figure of the report says, under it.
 FIGURE_CAPTIONS: dict[str, str] = {
-    "results": "How the talks end. Bars: the share of runs ending in each way; whiskers: 95% Wilson intervals "
-               "(the Monte Carlo error, not the uncertainty of the scenario, which the runs already sample).",
+    "results": "Where the talks stand at the end of the forecast: agreed, broken off, or still talking under the "
+               "status quo. Bars: the share of runs; whiskers: 95% Wilson intervals (the Monte Carlo error, not "
+               "the uncertainty of the scenario, which the runs already sample).",
     "outcomes": "The questions the scenario names, each the share of runs in which it holds.",
-    "levels": "Each issue: where it ends over all runs (grey; without a deal it stays at the no-deal level) "
-              "and among the runs that reach a deal (green).",
+    "levels": "Each issue: the level in force at the end over all runs (grey; without a deal, the status quo "
+              "or what follows a breakdown) and among the runs that reach a deal (green).",
     "amounts": "Money: the chance that the amount is at least each value, over all runs and given a deal.",
-    "timing": "When the talks end: the cumulative chance of a deal and of a breakdown by each date; "
-              "what is left at the deadline is an impasse.",
+    "timing": "The three states over calendar time: the chance that the talks are still going on (the status "
+              "quo holds), have ended in a deal, or have broken off, as of each date, with 95% bands.",
     "utilities": "What each actor gets: the distribution over runs of its utility of the result "
                  "(1 = its ideal outcome). Principals without a deal get their reservation utility.",
+    "tornado": "What moves each outcome: the runs split by each uncertain input, its lowest fifth (light) against "
+               "its highest fifth (dark); a bar is how far the chance in that group lies from the chance over all "
+               "runs, in percentage points, with its 95% interval. Inputs with the longest bars are the ones whose "
+               "value it matters most to know; the side says the direction. No run is made for this.",
+    "packages": "Left: the agreed packages (one level of every issue) seen most often, each with its chance over "
+                "all runs and a 95% interval. Right: the deals grouped by the levels of two issues, where no single "
+                "package dominates; each cell is the share of deals, with the half-width of its 95% interval.",
+    "discovery": "Scenario discovery (PRIM): a box of input ranges inside which the outcome is much more common "
+                 "than overall. Coverage: the share of the runs where it holds that fall in the box; density: the "
+                 "share of the runs in the box where it holds. Grey: the input's range over all runs; blue: the box.",
     "negotiation": "One typical negotiation replayed round by round. Left: every outcome in the two principals' "
                    "utilities, with the Pareto frontier, the Nash bargaining point, the reservation utilities "
                    "and each side's offers joined in order. Right: each side's target falling towards its "
@@ -149,17 +182,10 @@ _FIELD_WORDS = {
 
 
 def _path_words(scenario: Scenario, path: str) -> str:
-    """``actors.turkey.leverage.syria`` -> ``Turkey's leverage over Syria``."""
-    parts = path.split(".")
-    if parts == ["protocol", "breakdown_risk"]:
-        return "the breakdown risk per round"
-    if len(parts) >= 3 and parts[0] == "actors":
-        words = f"{scenario.display(parts[1])}'s {_FIELD_WORDS.get(parts[2], parts[2])}"
-        if len(parts) == 4:
-            words += f" over {scenario.display(parts[3])}" if parts[2] == "leverage" else \
-                f" on {scenario.display(parts[3])}"
-        return words
-    return path
+    """``actors.turkey.leverage.syria`` -> ``Turkey's leverage over Syria`` (:func:`basesim.analysis.labels.input_label`)."""
+    if path == "protocol.breakdown_risk":
+        return "the breakdown risk"
+    return input_label(scenario, path)
 
 
 def _when(scenario: Scenario, round_: Any) -> str:
@@ -178,6 +204,19 @@ def _when(scenario: Scenario, round_: Any) -> str:
     return f"in {date(float(round_))} (round {int(round_)})"
 
 
+def _in_month(scenario: Scenario, month: Any) -> str:
+    """An event's time in months after the start, with its calendar date."""
+    start = pd.Timestamp(scenario.protocol.start_date)
+
+    def date(m: float) -> str:
+        return f"{start + pd.DateOffset(months=int(m)):%b %Y}"
+
+    if isinstance(month, _Dist):
+        low, high = month.support()
+        return f"at a month {describe_param(month)} after the start ({date(low)} to {date(high)})"
+    return f"in {date(float(month))} (month {_num(float(month))} after the start)"
+
+
 def scenario_in_words(scenario: Scenario) -> dict[str, list[str]]:
     """The scenario as plain sentences, by section (issues, no deal, actors, protocol, events, outcomes)."""
     words: dict[str, list[str]] = {}
@@ -185,9 +224,11 @@ def scenario_in_words(scenario: Scenario) -> dict[str, list[str]]:
         f"{scenario.display(name)}: " + " \u00b7 ".join(issue.labels) + "."
         for name, issue in scenario.issues.items()
     ]
-    words["Without a deal"] = ["; ".join(
-        f"{scenario.display(name)}: {_level_words(scenario.issues[name], ref)}"
-        for name, ref in scenario.no_deal.items()) + "."]
+    for heading, levels in (("While the talks go on (status quo)", getattr(scenario, "status_quo", None)),
+                            ("Without a deal", scenario.no_deal)):
+        if isinstance(levels, Mapping) and levels:
+            words[heading] = ["; ".join(f"{scenario.display(name)}: {_level_words(scenario.issues[name], ref)}"
+                                        for name, ref in levels.items()) + "."]
     actors = []
     for name, actor in scenario.actors.items():
         who = scenario.display(name)
@@ -220,7 +261,8 @@ def scenario_in_words(scenario: Scenario) -> dict[str, list[str]]:
         for name, event in scenario.events.items():
             changes = [f"sets {_path_words(scenario, path)} to {describe_param(v)}" for path, v in event.set.items()]
             changes += [f"adds {describe_param(v)} to {_path_words(scenario, path)}" for path, v in event.add.items()]
-            events.append(f"{event.label or name}: {_when(scenario, event.round)}, with probability "
+            when = _when(scenario, event.round) if event.round is not None else _in_month(scenario, event.month)
+            events.append(f"{event.label or name}: {when}, with probability "
                           f"{describe_param(event.probability, percent=True)}; it {', '.join(changes)}.")
         words["What may happen on the way"] = events
     if scenario.outcomes:
@@ -305,14 +347,22 @@ def summary_tables(result: Any) -> dict[str, str]:
     return tables
 
 
+_RESULT_WORDS = {
+    "breakdown": "they break down",
+    "talking": "they are still going on at the end of the forecast (the status quo holds)",
+    "impasse": "they reach the deadline without one",
+}
+
+
 def _headline(result: Any) -> list[str]:
     """A few sentences with the main numbers."""
     src = pdata.source(result)
     frame = pdata.result_probabilities(src).set_index("result")
     deal = frame.loc["agreement"]
+    rest = [f"in {_pct(frame.loc[name, 'estimate'])} {_RESULT_WORDS.get(name, f'they end in {name}')}"
+            for name in frame.index if name != "agreement"]
     lines = [f"In {_pct(deal['estimate'])} of {src.runs:,} runs (95% interval {_interval(deal['low'], deal['high'])}) "
-             f"the talks end in a deal; in {_pct(frame.loc['breakdown', 'estimate'])} they break down and in "
-             f"{_pct(frame.loc['impasse', 'estimate'])} they reach the deadline without one."]
+             f"the talks end in a deal; " + " and ".join(rest) + "."]
     if src.scenario.outcomes:
         outcomes = pdata.outcome_probabilities(src)
         lines.append("; ".join(f"{r.label}: {_pct(r.estimate)}" for r in outcomes.itertuples()) + ".")
@@ -343,22 +393,93 @@ figcaption{color:#495057;font-size:.92em;max-width:900px}table{border-collapse:c
 font-size:.92em}th,td{padding:4px 12px;border-bottom:1px solid #e9ecef;text-align:left}td.num{text-align:right;
 font-variant-numeric:tabular-nums}th{background:#f8f9fa}caption{text-align:left;font-weight:bold}
 nav a{margin-right:14px}pre{background:#f8f9fa;padding:12px;overflow-x:auto;font-size:.85em}
-.words li{margin-bottom:.4em}
+.words li{margin-bottom:.4em}.grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:8px 24px}
+.grid figure{margin:8px 0}.note{color:#495057;font-size:.92em;max-width:900px}
 """
 
 
-def _figure_html(kind: str, figure: Any) -> str:
-    data = base64.b64encode(plots.figure_bytes(figure, format="png", dpi=110)).decode("ascii")
-    caption = FIGURE_CAPTIONS.get(kind, plots.FIGURE_KINDS.get(kind, kind))
-    return (f"<figure id='figure-{kind}'><img alt='{html.escape(plots.FIGURE_KINDS.get(kind, kind))}' "
-            f"src='data:image/png;base64,{data}'><figcaption>{html.escape(caption)}</figcaption></figure>")
+def _image(figure: Any, *, alt: str, dpi: int = 110) -> str:
+    data = base64.b64encode(plots.figure_bytes(figure, format="png", dpi=dpi)).decode("ascii")
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{data}'>"
 
 
-def _provenance_rows(provenance: Mapping[str, Any]) -> list[list[str]]:
-    rows = []
+def _figure_html(kind: str, figure: Any, *, caption: str | None = None, alt: str | None = None) -> str:
+    caption = caption if caption is not None else FIGURE_CAPTIONS.get(kind, plots.FIGURE_KINDS.get(kind, kind))
+    alt = alt if alt is not None else plots.FIGURE_KINDS.get(kind, kind)
+    return (f"<figure id='figure-{html.escape(kind)}'>{_image(figure, alt=alt)}"
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+
+
+# --- provenance without local paths -----------------------------------------------------------
+
+#: Provenance keys that hold local paths or machine details; shown only with ``full_provenance``.
+PRIVATE_KEYS = ("python_executable", "argv", "cache", "platform", "folder", "path", "cwd", "user", "host")
+_ABSOLUTE = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"\\/,;:]+)+[\\/]?")
+
+
+def _user_words() -> list[str]:
+    words = []
+    for name in ("USER", "USERNAME", "LOGNAME"):
+        value = os.environ.get(name)
+        if value and len(value) > 2:
+            words.append(value)
+    try:
+        home = str(Path.home())
+        if len(home) > 1:
+            words.append(home)
+    except RuntimeError:
+        pass
+    return words
+
+
+def _shorten(text: str) -> str:
+    """Absolute paths cut to their last part, and the user's name and home removed."""
+    out = _ABSOLUTE.sub(lambda m: Path(m.group(0).rstrip("/\\")).name or m.group(0), text)
+    parts = []
+    for token in shlex_split(out):
+        parts.append(Path(token).name if ("/" in token or "\\" in token) and not token.startswith("--") else token)
+    out = " ".join(parts) if parts else out
+    for word in sorted(_user_words(), key=len, reverse=True):
+        out = out.replace(word, "~")
+    return out
+
+
+def shlex_split(text: str) -> list[str]:
+    import shlex
+
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return text.split()
+
+
+def public_provenance(provenance: Mapping[str, Any], *, full: bool = False) -> dict[str, Any]:
+    """The provenance a page shows: everything with ``full``; by default without local paths or user names.
+
+    Versions, seeds, the scenario's hash, runs, protocol and times are kept;
+    :data:`PRIVATE_KEYS` (the Python executable, the raw argv, cache
+    folders, the platform) are left out, and the command line keeps only the
+    last part of each path.
+    """
+    shown: dict[str, Any] = {}
     for key, value in provenance.items():
-        if key == "scenario":  # shown in words and as YAML
+        if key == "scenario":
             continue
+        if not full and key in PRIVATE_KEYS:
+            continue
+        if not full and key == "command" and isinstance(value, str):
+            value = _shorten(value)
+        if not full and isinstance(value, Mapping):
+            value = {k: v for k, v in value.items() if k not in PRIVATE_KEYS}
+        if not full and isinstance(value, str) and ("/" in value or "\\" in value) and key != "command":
+            value = _shorten(value)
+        shown[key] = value
+    return shown
+
+
+def _provenance_rows(provenance: Mapping[str, Any], *, full: bool = False) -> list[list[str]]:
+    rows = []
+    for key, value in public_provenance(provenance, full=full).items():
         if isinstance(value, Mapping):
             text = ", ".join(f"{k} {v}" for k, v in value.items())
         elif isinstance(value, (list, tuple)):
@@ -369,63 +490,475 @@ def _provenance_rows(provenance: Mapping[str, Any]) -> list[list[str]]:
     return rows
 
 
-def report_html(result: Any, *, negotiation: pdata.Negotiation | None = None,
-                figures: Mapping[str, Any] | None = None) -> str:
-    """The report page of a run (a RunResult or anything with scenario, summary, table, provenance).
+def _provenance_section(provenance: Mapping[str, Any], scenario: Scenario, *, full: bool) -> list[str]:
+    note = ("Everything recorded, local paths included." if full else
+            "Versions, seed and the scenario's hash, enough to repeat the run; local paths and user names are "
+            "left out (basesim report --full-provenance shows them).")
+    return ["<h2 id='provenance'>Provenance</h2>", f"<p class='note'>{html.escape(note)}</p>",
+            _table(["", ""], _provenance_rows(provenance, full=full), numeric_from=9),
+            "<details><summary>The scenario as run (resolved YAML)</summary>"
+            f"<pre>{html.escape(dump_scenario(scenario))}</pre></details>"]
 
-    ``figures`` (kind -> matplotlib Figure) defaults to :func:`basesim.views.plots.standard_figures`
-    of the run, with ``negotiation`` for the one-negotiation figure.
-    """
-    src = pdata.source(result)
-    scenario = src.scenario
-    provenance = dict(getattr(result, "provenance", None) or {})
-    if figures is None:
-        figures = plots.standard_figures(src, negotiation=negotiation)
-    title = scenario.title or scenario.name or "basesim run"
-    protocol = provenance.get("protocol", scenario.protocol.name)
-    facts = [f"{src.runs:,} runs", f"protocol {str(protocol).replace('_', ' ')}"]
-    if "seed" in provenance:
-        facts.append(f"seed {provenance['seed']}")
-    if "finished" in provenance:
-        facts.append(f"run {provenance['finished']}")
-    parts = [
+
+# --- page frame ------------------------------------------------------------------------------
+
+
+def _page(title: str, facts: Sequence[str], nav: Sequence[tuple[str, str]], body: Sequence[str]) -> str:
+    links = "".join(f"<a href='#{anchor}'>{html.escape(name)}</a>" for anchor, name in nav)
+    return "\n".join([
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>{html.escape(title)} \u2014 basesim report</title><style>{_CSS}</style></head><body>",
         f"<h1>{html.escape(title)}</h1><p class='sub'>{html.escape(_DOT.join(facts))}</p>",
-        "<nav><a href='#summary'>Summary</a><a href='#scenario'>Scenario</a><a href='#figures'>Figures</a>"
-        "<a href='#tables'>Tables</a><a href='#provenance'>Provenance</a></nav>",
-        "<h2 id='summary'>Summary</h2>",
-        "".join(f"<p class='headline'>{html.escape(line)}</p>" for line in _headline(result)),
-    ]
+        f"<nav>{links}</nav>",
+        *body,
+        f"<p class='sub'>Written by basesim on {dt.date.today():%d %B %Y}.</p></body></html>",
+    ])
+
+
+def _words_section(scenario: Scenario, *, heading: str = "The scenario in words", anchor: str = "scenario") -> list[str]:
+    parts = [f"<h2 id='{anchor}'>{html.escape(heading)}</h2>"]
     if scenario.description:
         parts.append(f"<p>{html.escape(scenario.description.strip())}</p>")
-    parts.append("<h2 id='scenario'>The scenario in words</h2>")
-    for heading, sentences in scenario_in_words(scenario).items():
+    for title, sentences in scenario_in_words(scenario).items():
         items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences)
-        parts.append(f"<h3>{html.escape(heading)}</h3><ul class='words'>{items}</ul>")
-    parts.append("<h2 id='figures'>Figures</h2>")
-    parts += [_figure_html(kind, figure) for kind, figure in figures.items()]
-    parts.append("<h2 id='tables'>Summary tables</h2>")
-    parts.append("<p>Chances are shares of runs with 95% Wilson intervals (Monte Carlo error only).</p>")
+        parts.append(f"<h3>{html.escape(title)}</h3><ul class='words'>{items}</ul>")
+    return parts
+
+
+def _facts(runs: int, provenance: Mapping[str, Any], protocol: Any) -> list[str]:
+    facts = [f"{runs:,} runs", f"protocol {str(protocol).replace('_', ' ')}"]
+    if "seed" in provenance:
+        facts.append(f"seed {provenance['seed']}")
+    if "finished" in provenance:
+        facts.append(f"run {provenance['finished']}")
+    return facts
+
+
+# --- a run -----------------------------------------------------------------------------------
+
+
+def _outputs(scenario: Scenario) -> list[str]:
+    return ["result.agreement", *[f"outcome.{name}" for name in scenario.outcomes]]
+
+
+def _labels(scenario: Scenario, outputs: Sequence[str]) -> dict[str, str]:
+    from basesim.analysis.sensitivity import output_label
+
+    return {output: output_label(scenario, output) for output in outputs}
+
+
+def _tornado_rows(table: pd.DataFrame, labels: Mapping[str, str], *, top: int = 3) -> list[list[str]]:
+    rows = []
+    for output, part in table.groupby("output", sort=False):
+        for r in part.sort_values("rank").head(top).itertuples():
+            rows.append([labels.get(output, output), r.label, f"{100 * r.low_estimate:.1f}%",
+                         f"{100 * r.high_estimate:.1f}%", f"{100 * r.swing:+.1f}"])
+    return rows
+
+
+def _analysis_sections(result: Any, *, discoveries: Sequence[Any] | None) -> tuple[list[str], list[tuple[str, str]]]:
+    """Tornado, deal packages and scenario discovery of a run with its table (nothing for a summary-only run)."""
+    from basesim.analysis.packages import deal_packages
+    from basesim.analysis.tornado import run_tornado
+    from basesim.errors import UsageError
+    from basesim.views.discovery_plots import plot_box_limits
+    from basesim.views.packages import packages_figure
+    from basesim.views.tornado import tornado_figure
+
+    if getattr(result, "table", None) is None:
+        note = ("This run kept only its summary (--summary-only): what moves each outcome, the deal packages "
+                "and scenario discovery need the per-run table.")
+        return [f"<p class='note'>{html.escape(note)}</p>"], []
+    scenario = result.scenario
+    outputs = _outputs(scenario)
+    labels = _labels(scenario, outputs)
+    parts: list[str] = []
+    nav: list[tuple[str, str]] = []
+    try:
+        tornado = run_tornado(result, outputs=outputs)
+    except UsageError:
+        tornado = None
+    if tornado is not None and not tornado.empty:
+        nav.append(("drivers", "What moves each outcome"))
+        parts.append("<h2 id='drivers'>What moves each outcome</h2>")
+        parts.append(_figure_html("tornado", tornado_figure(tornado, labels=labels, top=6,
+                                                            subtitle=pdata.scenario_title(scenario, result.runs)),
+                                  alt="tornado chart"))
+        parts.append(_table(["outcome", "input", "chance if the input is low", "if it is high", "swing, points"],
+                            _tornado_rows(tornado, labels), numeric_from=2,
+                            caption="The three inputs that move each outcome most"))
+    packages = deal_packages(result, top=10)
+    if not packages.empty:
+        nav.append(("deals", "The most likely deals"))
+        parts.append("<h2 id='deals'>The most likely deals</h2>")
+        distinct = len(deal_packages(result, top=None))
+        top_share = float(packages["share"].iloc[0])
+        note = f"The deals fall on {distinct:,} different packages; the most common is {top_share:.1%} of them"
+        note += ", so the clusters on the right say more than any single package." if top_share < 0.1 else "."
+        parts.append(f"<p class='note'>{html.escape(note)}</p>")
+        parts.append(_figure_html("packages", packages_figure(result), alt="deal packages"))
+        parts.append(_table(["package", "chance", "95% interval", "share of deals"],
+                            [[r.package, _pct(r.estimate), _interval(r.low, r.high), _pct(r.share)]
+                             for r in packages.itertuples()], caption="The ten most common agreed packages"))
+    if discoveries is None:
+        from basesim.analysis.discovery import discover
+
+        discoveries = []
+        for output in outputs:
+            try:
+                discoveries.append(discover(result, output=output))
+            except UsageError:
+                continue
+    shown = [d for d in discoveries if d.boxes]
+    if shown:
+        nav.append(("discovery", "When each outcome happens"))
+        parts.append("<h2 id='discovery'>When each outcome happens</h2>")
+        parts.append(f"<p class='note'>{html.escape(FIGURE_CAPTIONS['discovery'])}</p>")
+        parts.append("<div class='grid'>")
+        for k, found in enumerate(shown):
+            box = found.boxes[0]
+            figure = Figure(figsize=(6.4, 1.6 + 0.62 * max(len(box.limits), 1)), layout="constrained", dpi=100)
+            plot_box_limits(found, ax=figure.add_subplot())
+            story = "; ".join(box.describe())
+            caption = (f"{found.label}: {box.density:.0%} of the runs in this box against {found.base_density:.0%} "
+                       f"overall, and {box.coverage:.0%} of all the runs where it holds. {story}.")
+            parts.append(_figure_html(f"discovery-{k + 1}", figure, caption=caption, alt=f"PRIM box: {found.label}"))
+        parts.append("</div>")
+    return parts, nav
+
+
+def report_html(result: Any, *, negotiation: pdata.Negotiation | None = None,
+                figures: Mapping[str, Any] | None = None, full_provenance: bool = False,
+                analyses: bool | None = None, discoveries: Sequence[Any] | None = None) -> str:
+    """The report page of a run (a RunResult or anything with scenario, summary, table, provenance).
+
+    ``figures`` (kind -> matplotlib Figure) defaults to :func:`basesim.views.plots.standard_figures`
+    of the run, with ``negotiation`` for the one-negotiation figure.
+    ``analyses`` adds what moves each outcome (tornado), the most likely deals
+    and scenario discovery (default: when ``figures`` is not given and the
+    run has its table); ``discoveries`` gives the PRIM results instead of
+    computing one per outcome. ``full_provenance`` shows local paths too.
+    """
+    src = pdata.source(result)
+    scenario = src.scenario
+    provenance = dict(getattr(result, "provenance", None) or {})
+    analyses = (figures is None) if analyses is None else analyses
+    if figures is None:
+        figures = plots.standard_figures(src, negotiation=negotiation)
+    title = scenario.title or scenario.name or "basesim run"
+    protocol = provenance.get("protocol", scenario.protocol.name)
+    extra, extra_nav = _analysis_sections(result, discoveries=discoveries) if analyses and src.table is not None \
+        else ([], [])
+    nav = [("summary", "Summary"), ("scenario", "Scenario"), ("figures", "Figures"), *extra_nav,
+           ("tables", "Tables"), ("provenance", "Provenance")]
+    body = ["<h2 id='summary'>Summary</h2>",
+            "".join(f"<p class='headline'>{html.escape(line)}</p>" for line in _headline(result))]
+    body += _words_section(scenario)
+    body.append("<h2 id='figures'>Figures</h2>")
+    body += [_figure_html(kind, figure) for kind, figure in figures.items()]
+    body += extra
+    body.append("<h2 id='tables'>Summary tables</h2>")
+    body.append("<p>Chances are shares of runs with 95% Wilson intervals (Monte Carlo error only).</p>")
     for heading, table in summary_tables(result).items():
-        parts.append(f"<h3>{html.escape(heading)}</h3>{table}")
-    parts.append("<h2 id='provenance'>Provenance</h2>")
-    parts.append(_table(["", ""], _provenance_rows(provenance), numeric_from=9))
-    parts.append("<details><summary>The scenario as run (resolved YAML)</summary>"
-                 f"<pre>{html.escape(dump_scenario(scenario))}</pre></details>")
-    parts.append(f"<p class='sub'>Written by basesim on {dt.date.today():%d %B %Y}.</p></body></html>")
-    return "\n".join(parts)
+        body.append(f"<h3>{html.escape(heading)}</h3>{table}")
+    body += _provenance_section(provenance, scenario, full=full_provenance)
+    return _page(title, _facts(src.runs, provenance, protocol), nav, body)
 
 
 def write_report(result: Any, path: str | Path, *, negotiation: pdata.Negotiation | None = None,
-                 figures: Mapping[str, Any] | None = None) -> Path:
+                 figures: Mapping[str, Any] | None = None, full_provenance: bool = False) -> Path:
     """Write :func:`report_html` to ``path`` (UTF-8); return the path."""
-    path = Path(path)
-    text = report_html(result, negotiation=negotiation, figures=figures)
+    return _write(Path(path), report_html(result, negotiation=negotiation, figures=figures,
+                                          full_provenance=full_provenance))
+
+
+def _write(path: Path, text: str) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the report ({exc.strerror or exc})") from exc
     return path
+
+
+# --- several runs: protocols or scenarios side by side ------------------------------------------
+
+
+def _cell(row: Any) -> str:
+    if row is None or pd.isna(row["estimate"]):
+        return "\u2013"
+    return f"{_pct(row['estimate'])} ({_pct(row['low'])} \u2013 {_pct(row['high'])})"
+
+
+def _side_by_side(results: Mapping[str, Any], names: Mapping[str, str]) -> str:
+    variants = list(results)
+    header = ["", *[f"{names[v]} ({results[v].runs:,} runs)" for v in variants]]
+    rows = []
+    frame = pdata.comparison_table(results, kind="result")
+    for name in dict.fromkeys(frame["result"]):
+        part = frame[frame["result"] == name].set_index("variant")
+        rows.append([name, *(_cell(part.loc[v]) if v in part.index else "\u2013" for v in variants)])
+    outcomes = pdata.comparison_table(results, kind="outcome")
+    for name in dict.fromkeys(outcomes["outcome"]):
+        part = outcomes[outcomes["outcome"] == name].set_index("variant")
+        rows.append([str(part["label"].iloc[0]), *(_cell(part.loc[v]) if v in part.index else "\u2013"
+                                                   for v in variants)])
+    return _table(header, rows, caption="Chance (95% interval)")
+
+
+def comparison_html(results: Mapping[str, Any], *, kind: str = "compare", full_provenance: bool = False) -> str:
+    """The page of several runs: ``kind="protocols"`` (one scenario under each protocol: model uncertainty)
+    or ``"compare"`` (several scenarios); the first variant is the reference for the differences."""
+    from basesim.analysis.differences import scenario_differences
+    from basesim.analysis.labels import variant_labels
+    from basesim.views.comparison_plots import differences_figure, timing_comparison_figure
+
+    if len(results) < 2:
+        raise OutputError("a comparison report needs at least two runs")
+    variants = list(results)
+    reference = variants[0]
+    scenarios = {v: r.scenario for v, r in results.items()}
+    names = variant_labels(scenarios)
+    first = scenarios[reference]
+    protocols = kind == "protocols"
+    title = (f"{first.title or first.name}: the theories compared" if protocols
+             else f"{len(variants)} scenarios compared")
+    runs = {r.runs for r in results.values()}
+    seeds = {(getattr(r, "provenance", None) or {}).get("seed") for r in results.values()}
+    facts = [f"{len(variants)} {'protocols' if protocols else 'scenarios'}",
+             f"{runs.pop():,} runs each" if len(runs) == 1 else "runs differ",
+             f"seed {seeds.pop()}" if len(seeds) == 1 else "seeds differ"]
+    nav = [("summary", "Summary"), ("side-by-side", "Side by side"), ("differences", "Differences"),
+           ("figures", "Figures"), ("scenario", "Scenarios" if not protocols else "Scenario"),
+           ("provenance", "Provenance")]
+    body = ["<h2 id='summary'>Summary</h2>"]
+    for variant, result in results.items():
+        line = _headline(result)[0]
+        body.append(f"<p class='headline'><b>{html.escape(names[variant])}</b>: {html.escape(line)}</p>")
+    heading = ("Model uncertainty: the same questions under each theory" if protocols
+               else "The same questions in each scenario")
+    body.append(f"<h2 id='side-by-side'>{html.escape(heading)}</h2>")
+    if protocols:
+        body.append("<p class='note'>" + html.escape(
+            "One scenario, the same draws of every uncertain input, played under each theory of bargaining. "
+            "Where the theories disagree by more than the intervals, the choice of model matters more than "
+            "the parameter uncertainty the runs sample.") + "</p>")
+    body.append(_side_by_side(results, names))
+    differences = scenario_differences(results)
+    body.append(f"<h2 id='differences'>Differences from {html.escape(names[reference])}</h2>")
+    paired = bool(differences["paired"].all()) if not differences.empty else False
+    body.append("<p class='note'>" + html.escape(
+        "Each difference is in percentage points, with a 95% interval. "
+        + ("Every run shares its seed with the reference, so run k of each is compared with run k of the other "
+           "(paired intervals, Newcombe 1998): a difference is the effect of what changed, not sampling noise."
+           if paired else "Where the runs do not share a seed and size, the intervals are unpaired.")) + "</p>")
+    body.append(_figure_html("differences", differences_figure(results),
+                             caption="Differences from the reference in points, with 95% intervals.",
+                             alt="differences from the reference"))
+    body.append(_table(["question", *[names[v] for v in variants[1:]]],
+                       [[label, *(f"{100 * r['difference']:+.1f} ({100 * r['low']:+.1f} to {100 * r['high']:+.1f})"
+                                  for _, r in part.set_index('variant').reindex(variants[1:]).iterrows())]
+                        for label, part in differences.groupby("label", sort=False)],
+                       caption="Difference, points (95% interval)"))
+    body.append("<h2 id='figures'>Figures</h2>")
+    body.append(_figure_html("compare-results", plots.comparison_figure(results, kind="result"),
+                             caption=FIGURE_CAPTIONS["results"], alt="results compared"))
+    if any(r.scenario.outcomes for r in results.values()):
+        body.append(_figure_html("compare-outcomes", plots.comparison_figure(results, kind="outcome"),
+                                 caption="The named outcomes in each variant, with 95% intervals.",
+                                 alt="named outcomes compared"))
+    body.append(_figure_html("compare-timing", timing_comparison_figure(results),
+                             caption="The chance of a deal by each date in each variant (solid, with 95% bands) "
+                                     "and of a breakdown (dashed).", alt="timing compared"))
+    for issue in first.issue_names:
+        if all(issue in s.issues and s.issues[issue].labels == first.issues[issue].labels for s in scenarios.values()):
+            body.append(_figure_html(f"compare-{issue}", plots.comparison_figure(results, kind="level", issue=issue),
+                                     caption=f"{first.display(issue)}: the level in force at the end, over all runs.",
+                                     alt=f"{first.display(issue)} compared"))
+    if protocols:
+        body += _words_section(first)
+    else:
+        body.append("<h2 id='scenario'>The scenarios in words</h2>")
+        for variant, scenario in scenarios.items():
+            body.append(f"<h3>{html.escape(names[variant])}</h3>")
+            if scenario.description:
+                body.append(f"<p>{html.escape(scenario.description.strip())}</p>")
+            inner = "".join(f"<h4>{html.escape(t)}</h4><ul class='words'>"
+                            + "".join(f"<li>{html.escape(x)}</li>" for x in sentences) + "</ul>"
+                            for t, sentences in scenario_in_words(scenario).items())
+            body.append(f"<details><summary>The scenario in words</summary>{inner}</details>")
+    body.append("<h2 id='provenance'>Provenance</h2>")
+    body.append("<p class='note'>" + html.escape(
+        "Versions, seeds and the scenarios' hashes; local paths and user names are left out "
+        "(basesim report --full-provenance shows them)." if not full_provenance else
+        "Everything recorded, local paths included.") + "</p>")
+    for variant, result in results.items():
+        body.append(f"<h3>{html.escape(names[variant])}</h3>")
+        body.append(_table(["", ""], _provenance_rows(getattr(result, "provenance", {}) or {}, full=full_provenance),
+                           numeric_from=9))
+        body.append("<details><summary>The scenario as run (resolved YAML)</summary>"
+                    f"<pre>{html.escape(dump_scenario(result.scenario))}</pre></details>")
+    return _page(title, facts, nav, body)
+
+
+# --- a sweep ---------------------------------------------------------------------------------
+
+
+def _sweep_statistics(sweep: Any) -> list[str]:
+    chosen = [s for s in ("result.agreement", *[f"outcome.{n}" for n in sweep.scenario.outcomes])
+              if s in sweep.statistics]
+    return chosen or sweep.statistics[:1]
+
+
+def sweep_html(sweep: Any, *, full_provenance: bool = False) -> str:
+    """The page of a parameter sweep (:class:`~basesim.analysis.sweeps.SweepResult`): response curves and the table."""
+    from basesim.analysis.labels import input_label
+    from basesim.views.sweep_plots import sweep_figure
+
+    scenario = sweep.scenario
+    provenance = dict(sweep.provenance)
+    parameters = sweep.parameters
+    labels = {p: input_label(scenario, p) for p in parameters}
+    statistics = _sweep_statistics(sweep)
+    title = f"{scenario.title or scenario.name}: sweep of " + " and ".join(labels.values())
+    facts = [f"{len(sweep.design):,} points", f"{int(provenance.get('runs', 0)):,} runs per point",
+             f"seed {provenance.get('seed')}",
+             "common random numbers" if provenance.get("common_random_numbers") else "independent streams"]
+    nav = [("summary", "Summary"), ("curves", "Response curves"), ("points", "Points"), ("scenario", "Scenario"),
+           ("provenance", "Provenance")]
+    values = "; ".join(f"{labels[p]} ({p}): {', '.join(_num(v) if isinstance(v, float) else str(v) for v in dict.fromkeys(sweep.design[p]))}"
+                       for p in parameters)
+    body = ["<h2 id='summary'>Summary</h2>",
+            f"<p class='headline'>{html.escape(f'The scenario was run at {len(sweep.design):,} points: {values}.')}</p>"]
+    table = sweep.table
+    for statistic in statistics[:3]:
+        column = table[statistic]
+        low_row, high_row = table.loc[column.idxmin()], table.loc[column.idxmax()]
+        where = lambda row: ", ".join(f"{labels[p]} {row[p]}" for p in parameters)  # noqa: E731
+        body.append("<p>" + html.escape(
+            f"{sweep.label(statistic)}: from {_pct(low_row[statistic])} (at {where(low_row)}) to "
+            f"{_pct(high_row[statistic])} (at {where(high_row)}).") + "</p>")
+    if provenance.get("common_random_numbers"):
+        body.append("<p class='note'>" + html.escape(
+            "Every point plays the same replications (common random numbers), so a difference between two points "
+            "is the effect of the parameters, not sampling noise.") + "</p>")
+    body.append("<h2 id='curves'>Response curves</h2>")
+    if len(parameters) <= 2:
+        body.append("<div class='grid'>")
+        for statistic in statistics:
+            body.append(_figure_html(f"sweep-{statistic}", sweep_figure(sweep, statistic=statistic),
+                                     caption=f"{sweep.label(statistic)} at every point, with 95% intervals.",
+                                     alt=sweep.label(statistic)))
+        body.append("</div>")
+    else:
+        body.append("<p class='note'>A sweep of more than two parameters has no figure; the table below has "
+                    "every point.</p>")
+    body.append("<h2 id='points'>Every point</h2>")
+    header = [labels[p] for p in parameters] + [sweep.label(s) for s in statistics]
+    rows = [[str(row[p]) for p in parameters] + [f"{_pct(row[s])} ({_pct(row[f'{s}_low'])} \u2013 {_pct(row[f'{s}_high'])})"
+                                                 for s in statistics] for _, row in table.iterrows()]
+    body.append(_table(header, rows, numeric_from=len(parameters), caption="Chance (95% interval)"))
+    body += _words_section(scenario, heading="The base scenario in words")
+    body += _provenance_section(provenance, scenario, full=full_provenance)
+    return _page(title, facts, nav, body)
+
+
+# --- a sensitivity analysis ------------------------------------------------------------------------
+
+
+def sensitivity_html(analysis: Any, *, full_provenance: bool = False, top: int = 8) -> str:
+    """The page of a sensitivity analysis (:class:`~basesim.analysis.folders.SensitivityFolder`)."""
+    from basesim.analysis.labels import input_labels
+    from basesim.views.sweep_plots import sensitivity_figure
+    from basesim.views.tornado import tornado_figure
+
+    scenario = analysis.scenario
+    provenance = dict(analysis.provenance)
+    table = analysis.table
+    outputs = analysis.outputs
+    labels = _labels(scenario, outputs)
+    sobol = analysis.method == "sobol"
+    column = "factor" if sobol else "input"
+    names = input_labels(scenario, list(dict.fromkeys(table[column])))
+    title = f"{scenario.title or scenario.name}: what drives each outcome"
+    if sobol:
+        facts = ["Sobol' indices", f"N = {provenance.get('n')}", f"{int(provenance.get('evaluations', 0)):,} model runs",
+                 f"seed {provenance.get('seed')}"]
+    else:
+        facts = ["correlation ratios of a plain run", f"{int(provenance.get('runs', 0)):,} runs",
+                 f"seed {provenance.get('seed')}"]
+    nav = [("summary", "Summary"), ("drivers", "What drives each outcome"), ("tables", "Tables"),
+           ("scenario", "Scenario"), ("provenance", "Provenance")]
+    body = ["<h2 id='summary'>Summary</h2>"]
+    measure = "total_order" if sobol else "correlation_ratio"
+    for output in outputs:
+        rows = table[table["output"] == output].sort_values("rank").head(3)
+        lead = ", ".join(f"{names[r[column]]} ({r[measure]:.2f})" for _, r in rows.iterrows())
+        body.append(f"<p class='headline'>{html.escape(f'{labels[output]}: most driven by {lead}.')}</p>")
+    body.append("<p class='note'>" + html.escape(
+        "Sobol' indices: the share of an outcome's variance an input explains, alone (first order) and with "
+        "its interactions (total); in-run randomness (belief noise and breakdown draws) is one input, so luck "
+        "that no better knowledge would remove is shown, not hidden." if sobol else
+        "Correlation ratio: the share of an outcome's variance an input explains alone, from one ordinary run; "
+        "blue bars raise the outcome, orange ones lower it.") + "</p>")
+    body.append("<h2 id='drivers'>What drives each outcome</h2>")
+    body.append(_figure_html("sensitivity", sensitivity_figure(table, labels=labels, top=top, scenario=scenario,
+                                                               tornado=analysis.tornado),
+                             caption=("Total (dark) and first-order (light) Sobol' indices with 95% bootstrap "
+                                      "intervals; an arrow after an input says whether a high value raises (\u2191) "
+                                      "or lowers (\u2193) the outcome." if sobol else
+                                      "Correlation ratios with 95% intervals, coloured by direction."),
+                             alt="sensitivity indices"))
+    if analysis.tornado is not None and not analysis.tornado.empty:
+        body.append(_figure_html("tornado", tornado_figure(analysis.tornado, labels=labels, top=6),
+                                 alt="tornado chart"))
+    body.append("<h2 id='tables'>Tables</h2>")
+    for output in outputs:
+        rows = table[table["output"] == output].sort_values("rank")
+        if sobol:
+            cells = [[str(r["rank"]), names[r["factor"]], f"{r['total_order']:.2f}",
+                      f"[{r['total_order_low']:.2f}, {r['total_order_high']:.2f}]", f"{r['first_order']:.2f}",
+                      f"[{r['first_order_low']:.2f}, {r['first_order_high']:.2f}]"] for _, r in rows.iterrows()]
+            header = ["rank", "input", "total", "95% interval", "first order", "95% interval"]
+        else:
+            cells = [[str(r["rank"]), names[r["input"]], f"{r['correlation_ratio']:.3f}",
+                      f"[{r['correlation_ratio_low']:.3f}, {r['correlation_ratio_high']:.3f}]",
+                      f"{r['spearman']:+.2f}"] for _, r in rows.iterrows()]
+            header = ["rank", "input", "\u03b7\u00b2", "95% interval", "Spearman \u03c1"]
+        body.append(f"<h3>{html.escape(labels[output])}</h3>" + _table(header, cells, numeric_from=2))
+    body += _words_section(scenario)
+    body += _provenance_section(provenance, scenario, full=full_provenance)
+    return _page(title, facts, nav, body)
+
+
+# --- any folder ----------------------------------------------------------------------------------
+
+
+def write_folder_report(folder: str | Path, *, out: str | Path | None = None, full_provenance: bool = False,
+                        replicate: int | None = None) -> tuple[str, Path]:
+    """Read a result folder of any kind (:func:`basesim.analysis.folders.folder_kind`) and write its page.
+
+    ``out`` defaults to ``FOLDER/report.html``; ``replicate`` picks the run
+    shown as one negotiation in a run's page. Returns the kind and the path.
+    """
+    from basesim.analysis import folders
+    from basesim.montecarlo.results import load_results
+
+    folder = Path(folder)
+    kind = folders.folder_kind(folder)
+    path = Path(out) if out is not None else folder / "report.html"
+    if kind == "run":
+        result = load_results(folder)
+        negotiation = None
+        if len(result.scenario.principals) >= 2:
+            negotiation = pdata.one_negotiation(result, replicate=replicate)
+        text = report_html(result, negotiation=negotiation, full_provenance=full_provenance)
+    elif kind in ("protocols", "compare"):
+        comparison = folders.load_comparison(folder)
+        text = comparison_html(comparison.results, kind=kind, full_provenance=full_provenance)
+    elif kind == "sweep":
+        text = sweep_html(folders.load_sweep(folder), full_provenance=full_provenance)
+    else:
+        text = sensitivity_html(folders.load_sensitivity(folder), full_provenance=full_provenance)
+    return kind, _write(path, text)

@@ -109,13 +109,15 @@ def plot_sweep_line(
     title: str | None = None,
     subtitle: str | None = None,
     color: str = OUTCOME_COLOR,
+    xlabel: str | None = None,
 ) -> Axes:
     """A statistic against one swept parameter: a line with its 95% interval as a band.
 
     ``table`` is a sweep's wide table (:attr:`basesim.analysis.sweeps.SweepResult.table`):
     columns ``parameter``, ``statistic``, ``statistic_low``, ``statistic_high``.
     ``label`` names the statistic (y axis, title); ``legend`` names this line
-    when several share the Axes (then its band is not listed separately).
+    when several share the Axes (then its band is not listed separately);
+    ``xlabel`` names the parameter (default its dotted path).
     Non-numeric parameter values (e.g. protocols) are spaced evenly.
     """
     _need(table, [parameter, statistic, f"{statistic}_low", f"{statistic}_high"], "plot_sweep_line")
@@ -133,7 +135,7 @@ def plot_sweep_line(
         low = min(0.0, float(np.nanmin(data[f"{statistic}_low"])))
         high = max(float(np.nanmax(data[f"{statistic}_high"])), 0.05)
         ax.set_ylim(low, min(1.0, high * 1.1) if high < 0.9 else 1.0)
-    ax.set_xlabel(parameter, fontsize=9, color=INK)
+    ax.set_xlabel(xlabel or parameter, fontsize=9, color=INK)
     ax.set_ylabel(label or statistic, fontsize=9, color=INK)
     tidy(ax, grid="both")
     ax.legend(frameon=False, fontsize=8.5, loc="best")
@@ -152,11 +154,14 @@ def plot_sweep_heatmap(
     title: str | None = None,
     subtitle: str | None = None,
     annotate: bool = True,
+    xlabel: str | None = None,
+    ylabel: str | None = None,
 ) -> Axes:
     """A statistic over a grid of two swept parameters: one cell per point, its value written in.
 
     ``table`` is a sweep's wide table with one row per (``x``, ``y``) pair.
     Each cell shows the estimate and, beneath it, the 95% interval's half-width.
+    ``xlabel`` / ``ylabel`` name the parameters (default their dotted paths).
     """
     _need(table, [x, y, statistic, f"{statistic}_low", f"{statistic}_high"], "plot_sweep_heatmap")
     if table.duplicated([x, y]).any():
@@ -173,8 +178,8 @@ def plot_sweep_heatmap(
                       vmax=1.0 if probability else np.nanmax(values))
     ax.set_xticks(np.arange(estimate.shape[1]), [_format_value(v) for v in estimate.columns])
     ax.set_yticks(np.arange(estimate.shape[0]), [_format_value(v) for v in estimate.index])
-    ax.set_xlabel(x, fontsize=9, color=INK)
-    ax.set_ylabel(y, fontsize=9, color=INK)
+    ax.set_xlabel(xlabel or x, fontsize=9, color=INK)
+    ax.set_ylabel(ylabel or y, fontsize=9, color=INK)
     colorbar = ax.figure.colorbar(image, ax=ax, shrink=0.9)
     colorbar.set_label(label or statistic, fontsize=9, color=INK)
     if probability:
@@ -202,7 +207,10 @@ def sweep_figure(result: Any, *, statistic: str | None = None) -> Figure:
     """The figure of a sweep (:class:`~basesim.analysis.sweeps.SweepResult`): a line for one
     parameter, a heatmap for two. ``statistic`` defaults to the scenario's first
     named outcome, else the probability of agreement."""
+    from basesim.analysis.labels import input_label
+
     parameters = result.parameters
+    names = {p: input_label(result.scenario, p) for p in parameters}
     statistic = statistic or default_statistic(result)
     if statistic not in result.statistics:
         raise UsageError(f"statistic: {statistic!r} is not a statistic of this sweep; expected one of "
@@ -214,7 +222,7 @@ def sweep_figure(result: Any, *, statistic: str | None = None) -> Figure:
     if len(parameters) == 1:
         figure = Figure(figsize=(6.4, 4.0), layout="constrained", dpi=100)
         plot_sweep_line(result.table, parameter=parameters[0], statistic=statistic, label=label,
-                        subtitle=subtitle, ax=figure.add_subplot())
+                        subtitle=subtitle, ax=figure.add_subplot(), xlabel=names[parameters[0]])
         return figure
     if len(parameters) == 2:
         a, b = parameters
@@ -223,7 +231,7 @@ def sweep_figure(result: Any, *, statistic: str | None = None) -> Figure:
         figure = Figure(figsize=(max(6.4, 2.6 + 0.75 * wide), max(4.2, 1.9 + 0.5 * tall)),
                         layout="constrained", dpi=100)
         plot_sweep_heatmap(table, x=a, y=b, statistic=statistic, label=label, subtitle=subtitle,
-                           ax=figure.add_subplot())
+                           ax=figure.add_subplot(), xlabel=names[a], ylabel=names[b])
         return figure
     raise UsageError(f"a sweep figure shows one parameter (a line) or two (a heatmap); this sweep has "
                      f"{len(parameters)}: {', '.join(parameters)}")
@@ -256,18 +264,24 @@ def plot_sobol_indices(
     label: str | None = None,
     title: str | None = None,
     subtitle: str | None = None,
+    names: Mapping[str, str] | None = None,
+    directions: Mapping[str, float] | None = None,
 ) -> Axes:
     """Horizontal bars of first-order and total Sobol' indices with 95% intervals, most important on top.
 
     ``table`` is :attr:`basesim.analysis.sobol.SobolIndices.table`; ``output``
-    picks one output (default the first); ``top`` keeps the highest-ranked factors.
+    picks one output (default the first); ``top`` keeps the highest-ranked
+    factors; ``names`` maps factors to the labels shown (default the dotted
+    paths); ``directions`` maps factors to the sign of their effect (e.g. a
+    tornado table's swing), shown as an arrow after the label: indices give
+    size, not direction.
     """
     _need(table, ["output", "factor", "rank", "first_order", "first_order_low", "first_order_high",
                   "total_order", "total_order_low", "total_order_high"], "plot_sobol_indices")
     output, rows = _one_output(table, output, "plot_sobol_indices")
     if top is not None:
         rows = rows.head(top)
-    ax = axes_or_new(ax, (6.4, 1.2 + 0.34 * len(rows)))
+    ax = axes_or_new(ax, (6.0, 1.1 + 0.3 * len(rows)))
     y = np.arange(len(rows))[::-1]
     height = 0.38
     for offset, kind, color, name in ((height / 2, "total_order", TOTAL_COLOR, "total (with interactions)"),
@@ -277,15 +291,23 @@ def plot_sobol_indices(
                            np.clip(rows[f"{kind}_high"] - estimate, 0, None)])
         ax.barh(y + offset, estimate, height=height, color=color, label=name)
         ax.errorbar(estimate, y + offset, xerr=error, fmt="none", ecolor=INK, elinewidth=0.9, capsize=2)
-    ax.set_yticks(y, rows["factor"].tolist())
+    ax.set_yticks(y, [_factor_tick(f, names, directions) for f in rows["factor"]], fontsize=8)
     ax.axvline(0, color="#adb5bd", linewidth=0.8)
     ax.set_xlabel("share of the output's variance", fontsize=9, color=INK)
     ax.set_xlim(min(-0.02, float(rows["first_order_low"].min()) - 0.02),
                 max(0.1, float(rows["total_order_high"].max()) * 1.05))
     tidy(ax, grid="x")
-    ax.legend(frameon=False, fontsize=8.5, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
     set_titles(ax, title if title is not None else f"What drives \u201c{label or output}\u201d", subtitle)
     return ax
+
+
+def _factor_tick(factor: str, names: Mapping[str, str] | None, directions: Mapping[str, float] | None) -> str:
+    text = "\n".join(textwrap.wrap(str((names or {}).get(factor, factor)), 34))
+    sign = (directions or {}).get(factor)
+    if sign is not None and np.isfinite(sign) and sign != 0:
+        text += " \u2191" if sign > 0 else " \u2193"
+    return text
 
 
 def plot_input_ranking(
@@ -297,18 +319,20 @@ def plot_input_ranking(
     label: str | None = None,
     title: str | None = None,
     subtitle: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Axes:
     """Horizontal bars of the correlation ratio (eta^2) with 95% intervals, most important on top;
     a bar is blue when the input raises the output (Spearman's rho > 0), orange when it lowers it.
 
-    ``table`` is :func:`basesim.analysis.ranking.rank_inputs`' table.
+    ``table`` is :func:`basesim.analysis.ranking.rank_inputs`' table; ``names``
+    maps inputs to the labels shown (default the dotted paths).
     """
     _need(table, ["output", "input", "rank", "correlation_ratio", "correlation_ratio_low",
                   "correlation_ratio_high", "spearman"], "plot_input_ranking")
     output, rows = _one_output(table, output, "plot_input_ranking")
     if top is not None:
         rows = rows.head(top)
-    ax = axes_or_new(ax, (6.4, 1.2 + 0.3 * len(rows)))
+    ax = axes_or_new(ax, (6.0, 1.1 + 0.28 * len(rows)))
     y = np.arange(len(rows))[::-1]
     estimate = rows["correlation_ratio"].to_numpy(dtype=float)
     colors = [TOTAL_COLOR if rho >= 0 else NEGATIVE_COLOR for rho in rows["spearman"].fillna(0)]
@@ -316,7 +340,7 @@ def plot_input_ranking(
                        np.clip(rows["correlation_ratio_high"] - estimate, 0, None)])
     ax.barh(y, estimate, height=0.6, color=colors)
     ax.errorbar(estimate, y, xerr=error, fmt="none", ecolor=INK, elinewidth=0.9, capsize=2)
-    ax.set_yticks(y, rows["input"].tolist())
+    ax.set_yticks(y, [_factor_tick(i, names, None) for i in rows["input"]], fontsize=8)
     ax.axvline(0, color="#adb5bd", linewidth=0.8)
     ax.set_xlabel("correlation ratio \u03b7\u00b2 (share of variance explained alone)", fontsize=9, color=INK)
     from matplotlib.patches import Patch
@@ -333,13 +357,19 @@ def sensitivity_figure(
     *,
     outputs: Sequence[str] | None = None,
     labels: Mapping[str, str] | None = None,
-    top: int | None = 12,
+    top: int | None = 8,
     subtitle: str | None = None,
+    scenario: Any = None,
+    tornado: pd.DataFrame | None = None,
 ) -> Figure:
-    """One panel per output: Sobol' bars (a table of indices) or ranking bars (a ranking table).
+    """A compact grid, one panel per output: Sobol' bars (a table of indices) or ranking bars (a ranking table).
 
     ``labels`` maps outputs to the titles' human names (see
-    :func:`basesim.analysis.sensitivity.output_label`).
+    :func:`basesim.analysis.sensitivity.output_label`); ``scenario`` names the
+    inputs in words (:func:`basesim.analysis.labels.input_label`) instead of
+    dotted paths; ``tornado`` (:func:`basesim.analysis.tornado.tornado_table`)
+    gives each Sobol' factor's direction, an arrow after its name (a ranking
+    shows direction by colour).
     """
     sobol = "factor" in table.columns
     available = list(dict.fromkeys(table["output"]))
@@ -347,10 +377,25 @@ def sensitivity_figure(
     per_panel = min(top or 10**6, int(table.groupby("output").size().max()))
     columns = 1 if len(outputs) == 1 else 2
     rows = int(np.ceil(len(outputs) / columns))
-    figure = Figure(figsize=(6.6 * columns, (1.4 + 0.32 * per_panel) * rows), layout="constrained", dpi=100)
+    figure = Figure(figsize=(6.0 * columns, (1.3 + 0.36 * per_panel) * rows), layout="constrained", dpi=100)
+    names = None
+    if scenario is not None:
+        from basesim.analysis.labels import input_labels
+
+        names = input_labels(scenario, list(dict.fromkeys(table["factor" if sobol else "input"])), short=True)
     for k, output in enumerate(outputs):
         ax = figure.add_subplot(rows, columns, k + 1)
-        draw = plot_sobol_indices if sobol else plot_input_ranking
-        draw(table, output=output, top=top, ax=ax, label=(labels or {}).get(output),
-             subtitle=subtitle if k == 0 else None)
+        if sobol:
+            directions = None
+            if tornado is not None and not tornado.empty:
+                part = tornado[tornado["output"] == output]
+                directions = dict(zip(part["input"], part["swing"]))  # a grouped factor has no single direction
+                plot_sobol_indices(table, output=output, top=top, ax=ax, label=(labels or {}).get(output),
+                                   subtitle=subtitle if k == 0 else None, names=names, directions=directions)
+            else:
+                plot_sobol_indices(table, output=output, top=top, ax=ax, label=(labels or {}).get(output),
+                                   subtitle=subtitle if k == 0 else None, names=names)
+        else:
+            plot_input_ranking(table, output=output, top=top, ax=ax, label=(labels or {}).get(output),
+                               subtitle=subtitle if k == 0 else None, names=names)
     return figure
