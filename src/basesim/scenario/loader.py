@@ -17,6 +17,7 @@ from basesim.scenario.extends import resolve_extends
 from basesim.scenario.messages import validate
 from basesim.scenario.overrides import apply_overrides, parse_override
 from basesim.scenario.schema import Scenario
+from basesim.scenario.sources import collect_sources
 from basesim.scenario.yaml_source import Source
 
 __all__ = ["load_scenario", "scenario_from_data", "apply_overrides", "parse_override", "scenario_hash", "dump_scenario"]
@@ -31,7 +32,7 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | list[str] | None
     """
     source = resolve_extends(Path(path))
     source.data.setdefault("name", Path(path).stem)
-    data, overridden = apply_overrides(source.data, overrides)
+    data, overridden = _overridden(source.data, overrides)
     return validate(Source(data, dict(source.lines), source.file), overridden)
 
 
@@ -42,8 +43,18 @@ def scenario_from_data(data: dict[str, Any], overrides: dict[str, Any] | list[st
         data = data.to_data()
     data = copy.deepcopy(dict(data))
     data.pop("extends", None)
-    data, overridden = apply_overrides(data, overrides)
+    data, overridden = _overridden(data, overrides)
     return validate(Source(data, {"": (origin, None)}, origin), overridden)
+
+
+def _overridden(data: dict[str, Any], overrides: dict[str, Any] | list[str] | None) -> tuple[dict[str, Any], list[str]]:
+    """Sources gathered (``{value, source}`` -> value), then overrides applied; an overridden number loses its source."""
+    data, overridden = apply_overrides(collect_sources(data), overrides)
+    sources = data.get("sources")
+    if isinstance(sources, dict) and overridden:
+        data["sources"] = {path: text for path, text in sources.items()
+                           if not any(path == o or path.startswith(o + ".") for o in overridden)}
+    return data, overridden
 
 
 def with_overrides(scenario: Scenario, overrides: dict[str, Any] | list[str] | None) -> Scenario:

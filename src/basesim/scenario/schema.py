@@ -40,7 +40,7 @@ from basesim.scenario.distributions import (
     tagged_union,
 )
 
-PROTOCOLS = ("alternating_offers", "equilibrium", "nash")
+PROTOCOLS = ("alternating_offers", "equilibrium", "nash", "expected_utility")
 #: The state of a world at a date (docs/model.md): still talking under the status quo, agreed, or broken off.
 RESULTS = ("agreement", "breakdown", "talking")
 #: Months per round-length unit (a month is 1/12 of a Julian year of 365.25 days).
@@ -546,6 +546,8 @@ class Scenario(_Strict):
     events: dict[str, Event] = Field(default_factory=dict)
     outcomes: dict[str, NamedOutcome] = Field(default_factory=dict)
     monte_carlo: MonteCarlo = Field(default_factory=MonteCarlo)
+    #: where numbers come from, by dotted path (filled from ``source:`` beside numbers; see scenario.sources)
+    sources: dict[str, str] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _states(self) -> "Scenario":
@@ -591,6 +593,16 @@ class Scenario(_Strict):
     @property
     def influencers(self) -> list[str]:
         return [name for name, a in self.actors.items() if not a.is_principal]
+
+    def source_of(self, path: str) -> str | None:
+        """The source given for a number or distribution at ``path`` (or its nearest ancestor), if any."""
+        parts = path.split(".")
+        while parts:
+            found = self.sources.get(".".join(parts))
+            if found is not None:
+                return found
+            parts.pop()
+        return None
 
     def display(self, actor_or_issue: str) -> str:
         """Human label of an actor or issue (its ``label`` or its name)."""
