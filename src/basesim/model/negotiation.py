@@ -306,6 +306,7 @@ def outcome_table(model: NegotiationModel, draws: Draws) -> pd.DataFrame:
     utilities = _actor_utilities(model, levels)
     for a, name in enumerate(scenario.actor_names):
         columns[f"utility_{name}"] = utilities[:, a]
+    columns.update(model.protocol.outcome_columns(model))  # e.g. expected_utility's forecasts per issue
     return pd.DataFrame(columns)
 
 

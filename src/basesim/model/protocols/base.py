@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+import numpy as np
+
 if TYPE_CHECKING:
     from basesim.model.talks import Talks
 
@@ -26,3 +28,7 @@ class Protocol:
 
     def step(self, model: Talks) -> None:  # pragma: no cover - interface
         raise NotImplementedError
+
+    def outcome_columns(self, model: Talks) -> dict[str, np.ndarray]:
+        """Columns of the protocol's own for the outcome table, (worlds of the batch,) each; none by default."""
+        return {}
