@@ -99,11 +99,16 @@ def disagreement_value(talking: np.ndarray, walkout: np.ndarray, rho: np.ndarray
     month, then ``b``, discounted at rate ``rho`` per month
     (``integral_0^inf rho e^{-rho t} [e^{-lambda t} s + (1 - e^{-lambda t}) b] dt``);
     ``s`` when both rates are 0.
+
+    Exact where rounding the formula would decide a walk-out (``b > V``) or a
+    Nash gain out of a tie: ``s`` when ``lambda = 0`` or ``s = b`` (a mean of
+    equal flows), ``b`` when only ``rho = 0`` (docs/model.md, "Payoffs: flows").
     """
     total = rho + lam
     with np.errstate(invalid="ignore", divide="ignore"):
         value = (rho * talking + lam * walkout) / total
-    return np.where(total > 0, value, talking)
+    value = np.where(rho > 0, value, walkout)
+    return np.where((lam > 0) & (talking != walkout), value, talking)
 
 
 class BatchState:
