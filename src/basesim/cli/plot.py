@@ -1,4 +1,4 @@
-"""Picture commands: ``basesim plot``, ``basesim report`` and ``basesim compare``.
+"""Picture commands: ``basesim plot`` and ``basesim compare`` (``basesim report`` is in :mod:`basesim.cli.report`).
 
 ``plot`` redraws the standard figures of a saved run (no re-run), ``report``
 writes one self-contained HTML page for it, and ``compare`` runs several
@@ -190,42 +190,6 @@ def plot_command(
     emit({"folder": str(folder), "figures": [str(path) for path in written]})
 
 
-# --- basesim report -------------------------------------------------------------------------
-
-
-@app.command("report", short_help="Write one self-contained HTML page for a saved run.",
-             epilog=example("basesim report results/baseline"))
-def report_command(
-    results_dir: Annotated[Path, typer.Argument(metavar="RESULTS_DIR", help="A results folder of basesim run.")],
-    out: Annotated[
-        Path | None, typer.Option("--out", metavar="FILE", help="The HTML file (default: RESULTS_DIR/report.html).")
-    ] = None,
-    replicate: Annotated[
-        int | None, typer.Option("--replicate", help="The run to show as one negotiation (default: a typical deal).")
-    ] = None,
-    json_output: JsonOption = False,
-    quiet: QuietOption = False,
-) -> None:
-    """Write one self-contained HTML page: the scenario in words, figures, tables, provenance."""
-    from basesim.montecarlo.results import check_writable, load_results
-    from basesim.views import plot_data as pdata
-    from basesim.views.report import write_report
-
-    set_output(json=json_output, quiet=quiet)
-    result = load_results(results_dir)
-    _check_replicate(replicate, result)
-    path = out if out is not None else Path(results_dir) / REPORT_FILE
-    if path.exists() and path.is_dir():
-        raise UsageError(f"--out: {str(path)!r} is a folder; give the HTML file to write")
-    check_writable(path.parent, option="--out")
-    negotiation = None
-    if len(result.scenario.principals) >= 2:
-        negotiation = pdata.one_negotiation(result, replicate=replicate)
-    write_report(result, path, negotiation=negotiation)
-    say(f"Report written to {path} (open it in a browser; it needs no network)")
-    emit({"report": str(path)})
-
-
 # --- basesim compare ------------------------------------------------------------------------
 
 
@@ -305,6 +269,9 @@ def compare_command(
     show(comparison_table(results, title="Compared: chance (95% interval), %"))
     say(f"Each run's results are in {escape(str(folder))}/<scenario>/; comparison written to "
         f"{_shown(folder, written)}", markup=True)
+    from basesim.cli.report import report_hint
+
+    say(report_hint(folder))
     emit({"folder": str(folder), "scenarios": {name: run_data(result, folder / name) for name, result in results.items()},
           "comparison": comparison_data(results), "files": [str(path) for path in written]})
 
@@ -337,9 +304,12 @@ def run_every_protocol(run_one: Any, *, file: Path, overrides: list[str] | None,
     title = f"{scenario.title or scenario.name}: the protocols compared, chance (95% interval), %"
     show(comparison_table(results, title=escape(title)))
     say(f"Comparison written to {_shown(folder, written)}", markup=True)
+    from basesim.cli.report import report_hint
+
+    say(report_hint(folder))
     return {"folder": str(folder), "protocols": runs, "comparison": comparison_data(results),
             "files": [str(path) for path in written]}
 
 
-__all__ = ["compare_command", "comparison_data", "plot_command", "report_command", "run_every_protocol",
+__all__ = ["compare_command", "comparison_data", "plot_command", "run_every_protocol",
            "write_comparison", "write_run_figures"]

@@ -330,6 +330,9 @@ def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[s
 
         written = write_run_figures(result, folder)
         say(f"Figures written to {folder / 'figures'}/ ({len(written)})")
+    from basesim.cli.report import report_hint
+
+    say(report_hint(folder))
     return run_data(result, folder)
 
 

@@ -278,6 +278,9 @@ def sweep_command(
         warn(f"no figure: a sweep figure shows one or two parameters, this sweep has {len(result.parameters)}")
     paths = [written["table"], written["summary"]] + ([figure_path] if figure_path else []) + exported
     say("Written: " + ", ".join(str(path) for path in paths))
+    from basesim.cli.report import report_hint
+
+    say(report_hint(folder))
     emit({"scenario": scenario.name, "folder": str(folder), "statistic": statistic, "label": label,
           "parameters": result.parameters, "provenance": result.provenance, "table": records(result.table),
           "files": [str(path) for path in paths]})
@@ -422,10 +425,15 @@ def sensitivity_command(
     with atomic_write(folder / "sensitivity.csv") as f:
         table.to_csv(f, index=False)
     _write_json(folder / "provenance.json", provenance)
+    from basesim.views.tornado import write_sensitivity_extras  # the scenario and the tornado chart, for reports
+
+    tornado, extras = write_sensitivity_extras(folder, scenario, outputs=chosen,
+                                               sobol=result if method == "sobol" else None,
+                                               run=played if method != "sobol" else None)
     exported = export_tables({"sensitivity": table}, folder, stem="sensitivity",
                              formats=[f for f in formats if f != "csv"])  # sensitivity.csv is always written
     labels = {output: output_label(scenario, output) for output in chosen}
-    figure = sensitivity_figure(table, labels=labels, top=top,
+    figure = sensitivity_figure(table, labels=labels, top=top, scenario=scenario, tornado=tornado,
                                 subtitle=f"{scenario.title or scenario.name} \u00b7 {header.split(';')[0]}")
     figure_path = save_figure(figure, folder / "sensitivity.png")
 
@@ -434,7 +442,10 @@ def sensitivity_command(
     for output in chosen:
         rows = table[table["output"] == output].sort_values("rank")
         show(draw(rows.head(top), title=f"{labels[output]} ({output})", more=max(0, len(rows) - top)))
-    paths = [folder / "sensitivity.csv", figure_path, *exported]
+    paths = [folder / "sensitivity.csv", figure_path, *extras, *exported]
     say("Written: " + ", ".join(str(path) for path in paths))
+    from basesim.cli.report import report_hint
+
+    say(report_hint(folder))
     emit({"scenario": scenario.name, "folder": str(folder), "method": method, "outputs": chosen,
           "labels": labels, "provenance": provenance, "table": records(table), "files": [str(p) for p in paths]})

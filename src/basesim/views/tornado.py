@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -120,3 +121,39 @@ def tornado_figure(table: pd.DataFrame, *, outputs: Sequence[str] | None = None,
             ax.get_legend().remove()
     legends_below(figure, axes=[figure.axes[0]])
     return figure
+
+
+def write_sensitivity_extras(folder: Any, scenario: Any, *, outputs: Sequence[str], sobol: Any = None,
+                             run: Any = None) -> tuple[pd.DataFrame | None, list[Any]]:
+    """What ``basesim sensitivity`` adds to its folder for reports: ``scenario.resolved.yaml``, and the tornado
+    chart (``tornado.csv``, ``tornado.png``) from the Sobol' sample (``sobol``) or the plain run (``run``).
+
+    No model is run. Returns the tornado table (None when there is nothing to
+    draw it from) and the paths written.
+    """
+    from pathlib import Path
+
+    from basesim.analysis.sensitivity import output_label
+    from basesim.analysis.tornado import run_tornado, sobol_tornado
+    from basesim.montecarlo.results import atomic_write
+    from basesim.scenario.loader import dump_scenario
+    from basesim.views.figures import save_figure
+
+    folder = Path(folder)
+    written = [folder / "scenario.resolved.yaml"]
+    with atomic_write(written[0]) as f:
+        f.write(dump_scenario(scenario))
+    table = None
+    if sobol is not None:
+        table = sobol_tornado(sobol, scenario)
+    elif run is not None and getattr(run, "table", None) is not None:
+        table = run_tornado(run, outputs=outputs)
+    if table is None or table.empty:
+        return None, written
+    with atomic_write(folder / "tornado.csv") as f:
+        table.to_csv(f, index=False)
+    written.append(folder / "tornado.csv")
+    labels = {output: output_label(scenario, output) for output in table["output"].unique()}
+    title = scenario.title or scenario.name
+    written.append(save_figure(tornado_figure(table, labels=labels, top=6, subtitle=title), folder / "tornado.png"))
+    return table, written
