@@ -315,6 +315,11 @@ def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[s
     quantiles = quantile_table(result.summary)
     if quantiles is not None:
         show(quantiles)
+    forecasts = None
+    if p["protocol"] == "expected_utility":  # each issue's two forecasts (basesim.cli.eu)
+        from basesim.cli.eu import show_forecasts
+
+        forecasts = show_forecasts(result)
     if precision is not None:
         record = p["precision"]
         if record["reached"]:
@@ -333,7 +338,7 @@ def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[s
     from basesim.cli.report import report_hint
 
     say(report_hint(folder))
-    return run_data(result, folder)
+    return {**run_data(result, folder), **({"expected_utility": forecasts} if forecasts is not None else {})}
 
 
 # --- basesim trace -------------------------------------------------------------------------
