@@ -29,8 +29,9 @@ months after the start (``Delta``: a day is 1/30.4375 months, a week
   ``b_a = sum_k pi_k U_a(alternative_k) + outside_option_a`` (a principal's
   own ``no_deal`` replaces every alternative's levels for it); the value of
   talks that never end in a deal ``V_a = (rho s + lambda b) / (rho + lambda)``
-  with ``rho = -ln patience`` and ``lambda = -ln(1 - h)`` per month (``s``
-  when both are 0); reservation ``r_a = max(V_a, b_a)``. The per-round
+  with ``rho = -ln patience`` and ``lambda = -ln(1 - h)`` per month, exactly
+  ``s`` when ``lambda = 0`` or ``s = b`` and ``b`` when only ``rho = 0`` (so no
+  rounding makes ``b > V`` out of a tie); reservation ``r_a = max(V_a, b_a)``. The per-round
   hazard is ``q = 1 - (1 - h) ** Delta``.
 - ``alternating_offers``: events apply at the start of their round (the
   first round starting at or after an event's ``month``, or its ``round``):
@@ -295,8 +296,12 @@ class Negotiator(Party):
         s, b = self.talking_value, self.walkout_value
         rho = -float(np.log(self.patience))
         lam = -float(np.log1p(-self.model.breakdown_risk))
-        total = rho + lam
-        self.disagreement_value = (rho * s + lam * b) / total if total > 0 else s
+        if lam == 0 or s == b:  # the status quo forever, or a mean of equal flows
+            self.disagreement_value = s
+        elif rho == 0:  # only the eventual breakdown counts
+            self.disagreement_value = b
+        else:
+            self.disagreement_value = (rho * s + lam * b) / (rho + lam)
         self.reservation_utility = max(self.disagreement_value, b)
 
     def believed_terms(self, noise: float) -> dict[int, list[list[float]]]:
