@@ -33,7 +33,6 @@ from basesim.views.style import (
     Results,
     axes_or_new,
     error_bars,
-    no_deal_index,
     percent,
     date_axis,
     set_titles,
@@ -90,8 +89,10 @@ def plot_comparison(runs: Mapping[str, Results], *, scenarios: Mapping[str, Scen
         label_of = dict(zip(frame["outcome"], frame["label"])) if kind == "outcome" else {}
         if kind == "level":
             first = sources[variants[0]].scenario
-            no_deal = no_deal_index(first, issue) if issue in first.no_deal else None
-            label_of = {first.issues[issue].labels[no_deal]: f"{first.issues[issue].labels[no_deal]}\n(no deal)"} \
+            reference = getattr(first, "status_quo", None) or first.no_deal or {}
+            mark = "status quo" if getattr(first, "status_quo", None) else "no deal"
+            no_deal = first.issues[issue].level_index(reference[issue]) if issue in reference else None
+            label_of = {first.issues[issue].labels[no_deal]: f"{first.issues[issue].labels[no_deal]}\n({mark})"} \
                 if no_deal is not None else {}
         group_labels = [label_of.get(g, g) for g in groups]
         members, member_key = variants, "variant"

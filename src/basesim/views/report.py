@@ -229,6 +229,16 @@ def scenario_in_words(scenario: Scenario) -> dict[str, list[str]]:
         if isinstance(levels, Mapping) and levels:
             words[heading] = ["; ".join(f"{scenario.display(name)}: {_level_words(scenario.issues[name], ref)}"
                                         for name, ref in levels.items()) + "."]
+    if getattr(scenario, "breakdown", None) is not None and hasattr(scenario, "breakdown_alternatives"):
+        lines = []
+        for name, alternative in scenario.breakdown_alternatives.items():
+            changed = {i: ref for i, ref in alternative.levels.items()
+                       if (scenario.status_quo or {}).get(i) != ref}
+            levels = "; ".join(f"{scenario.display(i)}: {_level_words(scenario.issues[i], ref)}"
+                               for i, ref in changed.items()) or "the status quo stays"
+            lines.append(f"{alternative.label or name} (chance {describe_param(alternative.probability, percent=True)}"
+                         f" as a weight): {levels}.")
+        words["If the talks break down"] = lines
     actors = []
     for name, actor in scenario.actors.items():
         who = scenario.display(name)
@@ -296,6 +306,14 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], *, numeric_from
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
+def _talking_levels(scenario: Scenario) -> tuple[Mapping[str, Any], str]:
+    """The levels that hold without an agreement, and what to call them: the status quo (new scenarios) or
+    the no-deal levels (older ones)."""
+    if getattr(scenario, "status_quo", None):
+        return scenario.status_quo, "status quo"
+    return scenario.no_deal or {}, "no deal"
+
+
 def summary_tables(result: Any) -> dict[str, str]:
     """The summary as HTML tables, by title: results, named outcomes, each issue, quantiles, utilities."""
     src = pdata.source(result)
@@ -314,11 +332,12 @@ def summary_tables(result: Any) -> dict[str, str]:
         frame = pdata.level_probabilities(src, issue=issue)
         all_runs = frame[frame["given"] == pdata.GIVEN_ALL].reset_index(drop=True)
         deals = frame[frame["given"] == pdata.GIVEN_AGREEMENT].reset_index(drop=True)
-        no_deal = scenario.issues[issue].level_index(scenario.no_deal[issue]) if issue in scenario.no_deal else None
+        reference, mark = _talking_levels(scenario)
+        no_deal = scenario.issues[issue].level_index(reference[issue]) if issue in reference else None
         rows = []
         for k in range(len(all_runs)):
             a, d = all_runs.iloc[k], deals.iloc[k]
-            label = a["level"] + (" (no deal)" if k == no_deal else "")
+            label = a["level"] + (f" ({mark})" if k == no_deal else "")
             rows.append([label, _pct(a["estimate"]), _interval(a["low"], a["high"]),
                          _pct(d["estimate"]), _interval(d["low"], d["high"])])
         tables[scenario.display(issue)] = _table(

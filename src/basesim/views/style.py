@@ -157,7 +157,8 @@ def level_ticks(ax: Axes, labels: Sequence[str], *, no_deal: int | None, axis: s
 
 
 def no_deal_index(scenario: Scenario, issue: str) -> int | None:
-    ref = scenario.no_deal.get(issue)
+    """The level that holds without an agreement: the status quo's (older scenarios: the no-deal level)."""
+    ref = (getattr(scenario, "status_quo", None) or scenario.no_deal or {}).get(issue)
     return None if ref is None else scenario.issues[issue].level_index(ref)
 
 
