@@ -63,7 +63,8 @@ if TYPE_CHECKING:
 CONVERGED = 1e-12
 #: At most this many rounds of backward induction (a cap for numbers, never reached in practice).
 SOLVE_ROUNDS = 20_000
-#: Responders accept offers worth their threshold up to this (lotteries are computed to rounding).
+#: Responders accept offers worth their threshold up to this (lotteries are computed to rounding);
+#: the plan counts on it too, or a tie (an outcome worth exactly a threshold) is lost to rounding.
 TOLERANCE = 1e-9
 
 
@@ -125,7 +126,8 @@ def solve(game: Game) -> Plan:
     cycle = len(game.order)
     plan = Plan(n, cycle, count)
     two = count == 2
-    hull = concave_hull(*pareto_frontier(game.utility, np.maximum(game.walkout, game.never_agreeing()))) if two else None
+    bar = np.maximum(game.walkout, game.never_agreeing()) - TOLERANCE  # what the responders accept, to rounding
+    hull = concave_hull(*pareto_frontier(game.utility, bar)) if two else None
     todo = np.arange(n)  # the worlds of ``sub``; ``live`` marks those not yet converged
     live = np.ones(n, bool)
     value = game.never_agreeing()
@@ -172,13 +174,13 @@ def _pure_round(utility: np.ndarray, threshold: np.ndarray, p: int) -> tuple[np.
     feasible = np.ones(utility.shape[::2], dtype=bool)
     others = [q for q in range(count) if q != p]
     for q in others:
-        feasible &= utility[:, q] >= threshold[:, q, None]
+        feasible &= utility[:, q] >= threshold[:, q, None] - TOLERANCE
     own = np.where(feasible, utility[:, p], -np.inf)
     best = own.max(axis=1)
     top = feasible & (utility[:, p] == best[:, None])
     responders = utility[:, others].sum(axis=1)
     offer = np.argmax(np.where(top, responders, -np.inf), axis=1)
-    agree = np.isfinite(best) & (best >= threshold[:, p])
+    agree = np.isfinite(best) & (best >= threshold[:, p] - TOLERANCE)
     return offer, agree, utility[rows, :, offer]
 
 
@@ -276,7 +278,7 @@ def _lottery_round(hull, threshold: np.ndarray, p: int):
     mine, theirs = points[:, :, p], points[:, :, q]
     need = threshold[:, q, None]
     # the frontier is ordered by rising utility of principal 0: order it by falling utility of q
-    enough = valid & (theirs >= need)
+    enough = valid & (theirs >= need - TOLERANCE)
     count = enough.sum(axis=1)
     above = count - 1 if q == 1 else size - count  # the point just good enough for q
     feasible = count > 0
@@ -291,7 +293,7 @@ def _lottery_round(hull, threshold: np.ndarray, p: int):
     share = np.clip(share, 0.0, 1.0)
     best = share * mine[rows, above] + (1.0 - share) * mine[rows, below]
     their_value = share * q_above + (1.0 - share) * q_below
-    agree = feasible & (best >= threshold[:, p])
+    agree = feasible & (best >= threshold[:, p] - TOLERANCE)
     agreed = np.empty((n, 2))
     agreed[:, p] = best
     agreed[:, q] = their_value
