@@ -89,7 +89,8 @@ def test_without_walk_outs_no_agreement_means_still_talking(baseline):
         "breakdown": {"tartus": "reduced lease", "khmeimim": "reduced lease"},  # a collapse changes nothing...
         "actors.syria.outside_option": -0.05,  # ...and costs Syria its Russian supplies
         "actors.syria.delay_cost": 0.0,
-        "actors.russia.outside_option": 0.0,  # Russia's substitutes would make a frozen presence worth more than talks
+        "actors.russia.outside_option": 0.0,  # Russia's substitutes, or a delay cost it would shed,
+        "actors.russia.delay_cost": 0.0,  # would make a frozen presence worth more than talks
         "events.sanctions_relief.probability": 0.0,  # relief would make walking away worth it to Syria
     })
     result = basesim.run(scenario, runs=1000, seed=5, workers=1)
