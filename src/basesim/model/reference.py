@@ -56,14 +56,15 @@ months after the start (``Delta``: a day is 1/30.4375 months, a week
   discrete never-agreeing value ``((1 - d) s + d q b) / (1 - d (1 - q))``
   (``d = patience ** Delta``) until no value moves by more than
   :data:`CONVERGED` over a cycle (at most :data:`SOLVE_ROUNDS` rounds). A
-  responder needs ``max(b, c)`` with ``c = (1 - d) s + d ((1 - q) V' + q b)``;
-  with three or more principals the proposer offers, among the outcomes every
-  responder accepts, its best (ties: the largest sum of the responders'
-  utilities, then the lowest index) if it is worth at least its own
-  ``max(b, c)``; with two it offers the lottery of neighbouring points of the
-  concave hull of the Pareto frontier (of the outcomes both value at least
-  ``max(b, never-agreeing value)``) that gives the responder exactly its
-  threshold, drawn with the round's breakdown draw. A noisy proposer plays the
+  responder needs ``max(b, c)`` with ``c = (1 - d) s + d ((1 - q) V' + q b)``,
+  all such comparisons within :data:`TOLERANCE`; with three or more principals
+  the proposer offers, among the outcomes every responder accepts, its best
+  (ties: the largest sum of the responders' utilities, then the lowest index)
+  if it is worth at least its own ``max(b, c)``; with two it offers the
+  lottery of neighbouring points of the concave hull of the Pareto frontier
+  (of the outcomes both value at least ``max(b, never-agreeing value)``) that
+  gives the responder exactly its threshold, drawn with the round's breakdown
+  draw. A noisy proposer plays the
   plan of the game it believes it is in (the others' utilities and flows from
   its beliefs with noise ``s exp(-t Delta / learning_time)``; its own true),
   responders answer with their true thresholds. Without agreement, a
@@ -409,7 +410,7 @@ def solve(game: Game) -> dict[int, Move]:
     cycle = len(game.order)
     value = game.never_agreeing()
     if count == 2:
-        bar = [max(b, v) for b, v in zip(game.walkout, value)]
+        bar = [max(b, v) - TOLERANCE for b, v in zip(game.walkout, value)]
         hull = concave_hull(game, pareto_frontier(game, bar))
     else:
         preference = {p: best_first(game, p) for p in set(game.order)}
@@ -450,8 +451,8 @@ def best_first(game: Game, p: int) -> list[int]:
 def pure_offer(game: Game, preference: list[int], threshold: list[float], p: int) -> tuple[int, bool, list[float]]:
     """Three or more principals: the proposer's most preferred outcome that every responder accepts."""
     for k in preference:
-        if all(game.utility[q][k] >= threshold[q] for q in range(game.count) if q != p):
-            return k, game.utility[p][k] >= threshold[p], [u[k] for u in game.utility]
+        if all(game.utility[q][k] >= threshold[q] - TOLERANCE for q in range(game.count) if q != p):
+            return k, game.utility[p][k] >= threshold[p] - TOLERANCE, [u[k] for u in game.utility]
     return 0, False, []
 
 
@@ -501,11 +502,11 @@ def lottery_offer(game: Game, hull: list[int], threshold: list[float], p: int):
     q = 1 - p
     mine, theirs = game.utility[p], game.utility[q]
     need = threshold[q]
-    enough = [k for k in hull if theirs[k] >= need]
+    enough = [k for k in hull if theirs[k] >= need - TOLERANCE]
     if not enough:
         return 0, 0, 1.0, False, []
     high = min(enough, key=lambda k: theirs[k])
-    short = [k for k in hull if theirs[k] < need]
+    short = [k for k in hull if theirs[k] < need - TOLERANCE]
     if short:
         low = max(short, key=lambda k: theirs[k])
         gap = theirs[high] - theirs[low]
@@ -517,7 +518,7 @@ def lottery_offer(game: Game, hull: list[int], threshold: list[float], p: int):
     their_value = chance * theirs[high] + (1.0 - chance) * theirs[low]
     values = [0.0, 0.0]
     values[p], values[q] = best, their_value
-    return high, low, chance, best >= threshold[p], values
+    return high, low, chance, best >= threshold[p] - TOLERANCE, values
 
 
 class Table(mesa.Model):
