@@ -314,6 +314,10 @@ class SweepResult:
     def to_xarray(self) -> Any:
         """An ``xarray.Dataset``: variables ``estimate``, ``low``, ``high``, ``count``.
 
+        Every parameter coordinate carries its human label as ``long_name``
+        (``Turkey's leverage over Syria``; xarray's plots show it) and its
+        dotted path as ``path``; the ``label`` coordinate names each statistic.
+
         For a grid, the dimensions are the swept parameters and ``statistic``;
         for any other design, ``point`` and ``statistic``, with the parameters
         as coordinates along ``point``.
@@ -331,6 +335,11 @@ class SweepResult:
         dataset = dataset.assign_coords(label=("statistic", labels.reindex(dataset["statistic"].values).to_numpy()))
         dataset.attrs.update({k: str(v) for k, v in self.provenance.items() if k in ("seed", "runs", "scenario_hash",
                                                                                    "common_random_numbers")})
+        from basesim.analysis.labels import input_label
+
+        for parameter in self.parameters:  # human names, which xarray's plots use for their axes
+            dataset[parameter].attrs.update(long_name=input_label(self.scenario, parameter), path=parameter)
+        dataset["statistic"].attrs.update(long_name="statistic")
         return dataset
 
     def save(self, folder: str | Path) -> dict[str, Path]:
