@@ -85,7 +85,7 @@ def folder_kind(folder: str | Path) -> str:
             protocols.add(provenance.get("protocol"))
         return "protocols" if len(hashes) == 1 and len(protocols) == len(variants) else "compare"
     raise OutputError(
-        f"{str(folder)!r} is not a basesim results folder: expected the folder of basesim run (provenance.json, "
+        f"{str(folder)!r} is not a complete results folder of any kind: expected the folder of basesim run (provenance.json, "
         "summary.json, scenario.resolved.yaml), of run --protocol all or compare (comparison.csv and one run "
         "folder per variant), of sweep (sweep_long.csv) or of sensitivity (sensitivity.csv)")
 

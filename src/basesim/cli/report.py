@@ -71,5 +71,5 @@ def report_command(
         if replicate >= runs:
             raise UsageError(f"--replicate: the run has {runs} replicates (0 to {runs - 1}), got {replicate}")
     kind, path = write_folder_report(results_dir, out=path, full_provenance=full_provenance, replicate=replicate)
-    say(f"Report of the {kind} folder written to {path} (open it in a browser; it needs no network)")
+    say(f"Report written to {path} (a page for the {kind} folder; open it in a browser, it needs no network)")
     emit({"report": str(path), "kind": kind})
