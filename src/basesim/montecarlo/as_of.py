@@ -36,7 +36,7 @@ def as_of_dates(scenario: Scenario) -> pd.DatetimeIndex:
 def as_of_index(scenario: Scenario, date: dt.date | str | pd.Timestamp | None) -> int:
     """Index into :func:`as_of_dates` of the last date on or before ``date`` (None: the end of the horizon).
 
-    Raises :class:`~basesim.errors.UsageError` for a date before the start.
+    Raises :class:`~basesim.errors.UsageError` for a date outside the forecast's horizon.
     """
     dates = as_of_dates(scenario)
     if date is None:
@@ -45,9 +45,9 @@ def as_of_index(scenario: Scenario, date: dt.date | str | pd.Timestamp | None) -
         stamp = pd.Timestamp(date)
     except (ValueError, TypeError):
         raise UsageError(f"as of {date!r}: not a date; expected YYYY-MM-DD") from None
-    if stamp < dates[0]:
-        raise UsageError(f"as of {stamp.date()}: before the talks start ({dates[0].date()}); "
-                         f"expected a date from {dates[0].date()} on")
+    if stamp < dates[0] or stamp > dates[-1]:
+        raise UsageError(f"as of {stamp.date()}: outside the forecast, which runs from {dates[0].date()} "
+                         f"to {dates[-1].date()}; give a date in it (or lengthen protocol.rounds)")
     return int(np.searchsorted(dates.values, stamp.to_datetime64(), side="right") - 1)
 
 
