@@ -77,8 +77,10 @@ def amounts_figure(data: Results, *, scenario: Scenario | None = None) -> Figure
 
 
 def timing_figure(data: Results, *, scenario: Scenario | None = None) -> Figure:
-    figure = _figure(6.5, 3.8)
-    plot_deal_timing(data, scenario=scenario, ax=figure.add_subplot())
+    figure = _figure(6.5, 4.1)
+    ax = plot_deal_timing(data, scenario=scenario, ax=figure.add_subplot())
+    if ax.get_legend() is not None:  # the three curves cross the whole plot: the legend goes below it
+        legends_below(figure, axes=[ax], ncol=4)
     return figure
 
 

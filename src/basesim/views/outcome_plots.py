@@ -201,7 +201,7 @@ def plot_deal_timing(data: Results, *, scenario: Scenario | None = None, ax: Axe
     ax.legend(frameon=False, fontsize=8, loc="best")
     tidy(ax, grid="both")
     set_titles(ax, "The state of the talks over time",
-               run_subtitle(src, f"{scenario.protocol.rounds} rounds of {scenario.protocol.round_length}; {BANDS}"))
+               run_subtitle(src, f"as of each date; {BANDS}"))
     return ax
 
 
