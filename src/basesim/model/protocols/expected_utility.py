@@ -291,6 +291,8 @@ class ExpectedUtility(Protocol):
 
         agreed = np.ones(state.n, bool)
         levels = np.empty((state.n, len(self.issues)), dtype=np.int64)
+        alive = state.alive  # rows of worlds that ended stay in the state until it drops them in bulk
+        live = rows[alive]
         for play in self.issues:
             i = play.index
             if not play.played:
@@ -302,12 +304,12 @@ class ExpectedUtility(Protocol):
             agreed &= spread <= TOLERANCE
             mean = play.mean[rows, k]
             levels[:, i] = nearest_level(play.values, mean)
-            self.last_mean[i][rows] = mean
-            self.last_winner[i][rows] = play.winner[rows, k]
+            self.last_mean[i][live] = mean[alive]
+            self.last_winner[i][live] = play.winner[live, k]
             if self.history is not None:
-                for key, value in (("mean", mean), ("winner", play.winner[rows, k]), ("spread", spread),
-                                   ("winner_index", play.winner_index[rows, k]), ("support", play.support[rows, k])):
-                    self.history[key][i][rows, t + 1] = value
+                for key, value in (("mean", mean[alive]), ("winner", play.winner[live, k]), ("spread", spread[alive]),
+                                   ("winner_index", play.winner_index[live, k]), ("support", play.support[live, k])):
+                    self.history[key][i][live, t + 1] = value
         offer = np.ravel_multi_index(tuple(levels.T), self.shape)
         breakdown = ~agreed & (state.params["breakdown_u"][:, t] < model.hazard())
         if model.recording:
