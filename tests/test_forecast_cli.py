@@ -106,7 +106,8 @@ def test_score_scores_the_resolved_questions_and_writes_weights(tmp_path, capsys
 
 
 @pytest.mark.parametrize(("arguments", "message"), [
-    (["--as-of", "2026-05-01"], "error: --as-of: 2026-05-01 is outside the horizon of baseline (2025-02-01 to 2026-02-01)"),
+    (["--as-of", "2026-05-01", "--set", "protocol.rounds=12"],
+     "error: --as-of: 2026-05-01 is outside the horizon of baseline (2025-02-01 to 2026-02-01)"),
     (["--as-of", "15 Feb"], "error: --as-of: must be a date written YYYY-MM-DD, got '15 Feb'"),
     (["--protocol", "nah"], "error: --protocol: 'nah' is not a protocol; expected one of alternating_offers"),
     (["--ess", "0"], "error: --ess: must be a number >= 1, got 0"),

@@ -135,21 +135,24 @@ class Fact(_Strict):
         return pd.Timestamp(self.date)
 
     def describe(self) -> str:
-        """A short plain-language statement of the fact."""
+        """A short plain-language statement of the fact (its ``label`` if it has one)."""
         if self.label:
             return self.label
+        day = self.date.isoformat()
         parts = []
         if self.states is not None:
-            parts.append("talks " + " or ".join(sorted(self.states, key=STATES.index)))
+            words = {"talking": "talks going on", "agreement": "agreement reached", "breakdown": "talks broken off"}
+            parts.append(" or ".join(words[s] for s in STATES if s in self.states) + f" on {day}")
         if self.issue is not None:
             for key, word in (("equals", "="), ("at_least", ">="), ("at_most", "<=")):
                 if getattr(self, key) is not None:
                     parts.append(f"{self.issue} {word} {getattr(self, key)}")
             if self.between is not None:
                 parts.append(f"{self.issue} in [{self.between[0]}, {self.between[1]}]")
+            parts[-1] += f" on {day}"
         if self.event is not None:
-            parts.append(f"{self.event} {'happened' if self.happened else 'not happened'}")
-        return f"{', '.join(parts)} on {self.date.isoformat()}"
+            parts.append(f"{self.event} {'happened' if self.happened else 'not happened'} by {day}")
+        return ", ".join(parts)
 
 
 class Observation(Fact):

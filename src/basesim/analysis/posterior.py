@@ -72,6 +72,11 @@ def input_label(scenario: Scenario, path: str) -> str:
         return f"{name}: {' '.join(parts[2:]).replace('_', ' ')}"
     if path == "protocol.breakdown_risk":
         return "breakdown risk (per month)"
+    if parts[:2] == ["breakdown", "alternatives"] and len(parts) == 4:
+        alternatives = getattr(scenario, "breakdown_alternatives", {}) or {}
+        found = alternatives.get(parts[2])
+        name = (getattr(found, "label", None) or parts[2]) if found is not None else parts[2]
+        return f"after a breakdown: {name} ({parts[3]})"
     return path
 
 

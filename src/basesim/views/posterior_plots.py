@@ -97,6 +97,7 @@ def plot_input_posterior(posterior: Posterior, path: str, *, ax: Axes | None = N
         ax.axvline(row["posterior_mean"], color=POSTERIOR_COLOR, lw=1, ls="--")
         ax.set_yticks([])
         ax.set_xlim(left, right)
+        ax.set_ylim(bottom=0)
     tidy(ax, grid="")
     arrow = {"lower": "\u2193 lower", "higher": "\u2191 higher"}.get(row["direction"], "about the same")
     ax.set_title(f"{row['label']}\n{arrow} ({row['shift']:+.2f} prior sd)", fontsize=8.5, color=INK, loc="left")
@@ -121,6 +122,6 @@ def posterior_figure(posterior: Posterior, *, inputs: Sequence[str] | None = Non
         axes.flat[0].legend(frameon=False, fontsize=8, loc="upper right")
     figure.suptitle("What the observations taught: prior (grey) and posterior (blue)", x=0.01, ha="left",
                     fontsize=11, fontweight="bold", color=INK)
-    figure.text(0.01, 0.0, posterior_subtitle(posterior), fontsize=8, color=MUTED, ha="left", va="bottom")
+    figure.supxlabel(posterior_subtitle(posterior), fontsize=8, color=MUTED)
     return figure
 
