@@ -75,7 +75,7 @@ def test_report_command(saved, tmp_path, capsys):
     (["compare", str(BASELINE)], "compare: give at least two scenario files"),
     (["compare", str(BASELINE), "{missing}"], "no-such-folder"),
     (["compare", str(BASELINE), str(BASELINE), "--runs", "0"], "--runs"),
-    (["compare", str(BASELINE), str(BASELINE), "--format", "gif"], "--format: 'gif' is not a figure format"),
+    (["compare", str(BASELINE), str(BASELINE), "--figure-format", "gif"], "--figure-format: 'gif' is not a figure format"),
     (["compare", str(BASELINE), str(BASELINE), "--protocol", "nashh"], "--protocol"),
 ])
 def test_error_paths_exit_2_with_one_clear_message(argv, message, saved, tmp_path, capsys):

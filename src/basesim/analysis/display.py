@@ -9,13 +9,10 @@ output's most important inputs.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from basesim.scenario.display import html_card, html_table, percent, plural
 
-if TYPE_CHECKING:
-    from basesim.analysis.sobol import SobolIndices
-    from basesim.analysis.sweeps import SweepResult
 
 __all__ = ["sobol_html", "sobol_repr", "sweep_html", "sweep_repr"]
 
@@ -23,12 +20,12 @@ __all__ = ["sobol_html", "sobol_repr", "sweep_html", "sweep_repr"]
 TOP_FACTORS = 5
 
 
-def _main_statistic(result: SweepResult) -> str:
+def _main_statistic(result: Any) -> str:
     outcomes = [s for s in result.statistics if s.startswith("outcome.")]
     return outcomes[0] if outcomes else "result.agreement"
 
 
-def sweep_repr(result: SweepResult) -> str:
+def sweep_repr(result: Any) -> str:
     """One line: ``SweepResult('baseline', 6 points over actors.turkey.leverage.syria, 2,000 runs per point, ...)``."""
     p = result.provenance
     return (f"SweepResult({result.scenario.name!r}, {plural(len(result.design), 'point')} over "
@@ -36,7 +33,7 @@ def sweep_repr(result: SweepResult) -> str:
             f"{plural(len(result.statistics), 'statistic')})")
 
 
-def sweep_html(result: SweepResult) -> str:
+def sweep_html(result: Any) -> str:
     statistic = _main_statistic(result)
     probability = not statistic.startswith("quantile.")
     show = percent if probability else (lambda x: f"{x:.3g}")
@@ -54,13 +51,13 @@ def sweep_html(result: SweepResult) -> str:
     return html_card("SweepResult", result.scenario.title or result.scenario.name or "", subtitle, body)
 
 
-def sobol_repr(result: SobolIndices) -> str:
+def sobol_repr(result: Any) -> str:
     """One line: ``SobolIndices(N=1024, 18 factors, 7 outputs, 20,480 model runs)``."""
     return (f"SobolIndices(N={result.n}, {plural(len(result.factors), 'factor')}, "
             f"{plural(len(result.outputs), 'output')}, {result.evaluations:,} model runs)")
 
 
-def sobol_html(result: SobolIndices) -> str:
+def sobol_html(result: Any) -> str:
     table = result.table
     rows = []
     for output in result.outputs:

@@ -78,11 +78,17 @@ def show(renderable: Any) -> None:
     """
     if MODE.json or MODE.quiet:
         return
-    width = None
     if isinstance(renderable, Table):
         needed = fit_table(renderable, console.width)
-        width = needed if needed > console.width else None
-    console.print(renderable, width=width)
+        if needed > console.width:  # console.print(width=) cannot exceed the console's width: widen it
+            width = console.width
+            console.width = needed
+            try:
+                console.print(renderable)
+            finally:
+                console.width = width
+            return
+    console.print(renderable)
 
 
 def _plain(cell: Any) -> str | None:
@@ -113,8 +119,8 @@ def fit_table(table: Table, width: int) -> int:
     """Set every column's width so the table fits ``width`` with no word broken; return the table's width.
 
     Each column gets at least its longest word (its longest line if it does
-    not wrap); what is left of ``width`` goes to the columns that would wrap,
-    in proportion to how much more they could use. When even the longest
+    not wrap); what is left of ``width`` is shared out evenly among the
+    columns that would wrap, none getting more than its longest line. When even the longest
     words do not fit, every column gets its minimum and the returned width is
     above ``width`` (print the table that wide).
     """
@@ -128,18 +134,20 @@ def fit_table(table: Table, width: int) -> int:
     bounds = [_widths(column) for column in columns]
     widths = [low for low, _ in bounds]
     spare = width - overhead - sum(widths)
-    wants = [high - low for low, high in bounds]
-    if spare > 0 and sum(wants):
-        total = sum(wants)
-        for i, want in enumerate(wants):
-            widths[i] += min(want, spare * want // total)
-        leftover = width - overhead - sum(widths)
-        for i in sorted(range(len(columns)), key=lambda i: bounds[i][1] - widths[i], reverse=True):
-            if leftover <= 0:
-                break
-            extra = min(leftover, bounds[i][1] - widths[i])
-            widths[i] += extra
-            leftover -= extra
+    # water-filling: every column that wants more gets an equal share of what is left, at most what it
+    # wants; narrow columns are thus satisfied first and the widest share the rest
+    wanting = sorted((high - low, i) for i, (low, high) in enumerate(bounds) if high > low)
+    while spare > 0 and wanting:
+        share = max(1, spare // len(wanting))
+        want, i = wanting[0]
+        give = min(want, share, spare)
+        if want <= share:
+            wanting.pop(0)
+        else:
+            wanting = wanting[1:] + [(want - give, i)]
+            wanting.sort()
+        widths[i] += give
+        spare -= give
     for column, w in zip(columns, widths):
         column.width = w
     return sum(widths) + overhead
@@ -164,6 +172,22 @@ def emit(data: Any) -> None:
     if MODE.json:
         sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
         sys.stdout.flush()
+
+
+class LazyModule:
+    """A module imported on first attribute access: ``pd = LazyModule("pandas")`` at the top of a command
+    module keeps ``pd.DataFrame`` working in its functions without importing pandas for ``--help``."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attribute: str) -> Any:
+        import importlib
+
+        return getattr(importlib.import_module(self._name), attribute)
+
+    def __repr__(self) -> str:
+        return f"<lazy module {self._name!r}>"
 
 
 def fail(error: BasesimError) -> None:

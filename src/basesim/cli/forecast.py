@@ -20,13 +20,12 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from basesim.cli.app import MODE, app, emit, err_console, example, say, set_output, show, warn
+from basesim.cli.app import LazyModule
 from basesim.cli.options import (
     JsonOption,
     OutOption,
@@ -39,6 +38,9 @@ from basesim.cli.options import (
     records,
 )
 from basesim.errors import UsageError
+
+np = LazyModule("numpy")  # imported on first use: basesim --help must not pay for numpy and pandas
+pd = LazyModule("pandas")
 
 __all__ = ["forecast_command", "score_command"]
 

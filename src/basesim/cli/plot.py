@@ -232,7 +232,7 @@ def compare_command(
     quiet: QuietOption = False,
 ) -> None:
     """Run several scenarios and draw them side by side (grouped bars with intervals)."""
-    from basesim.cli.run import executor_for, run_data, run_progress, run_scenario
+    from basesim.cli.running import executor_for, run_data, run_progress, run_scenario
     from basesim.montecarlo.results import check_writable
     from basesim.montecarlo.runner import check_positive, check_protocol, check_seed
     from basesim.scenario.loader import load_scenario

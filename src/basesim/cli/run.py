@@ -23,7 +23,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from basesim.cli.app import MODE, app, emit, err_console, example, say, set_output, show
+from basesim.cli.app import app, emit, example, say, set_output, show
 from basesim.cli.options import (
     ExportOption,
     JsonOption,
@@ -40,12 +40,12 @@ from basesim.cli.options import (
     export_tables,
     records,
 )
+from basesim.cli.running import executor_for, run_data, run_progress, run_scenario
 from basesim.errors import UsageError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from basesim.montecarlo.results import RunResult
     from basesim.montecarlo.summary import Summary
     from basesim.scenario.schema import Scenario
 
@@ -57,13 +57,6 @@ ProtocolOption = Annotated[
 
 #: The default of ``--max-runs`` (the runner's ``DEFAULT_MAX_RUNS``, without importing the runner).
 DEFAULT_MAX_RUNS = 1_000_000
-
-
-def run_scenario(*args: Any, **kwargs: Any) -> RunResult:
-    """:func:`basesim.run`, imported on first use (tests replace this name to interrupt a run)."""
-    from basesim.montecarlo.runner import run
-
-    return run(*args, **kwargs)
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -159,57 +152,6 @@ def quantile_table(summary: Summary) -> Table | None:
 
 
 # --- basesim run ---------------------------------------------------------------------------
-
-
-def run_progress(stack: ExitStack, description: str, *, enabled: bool) -> Any:
-    """A ``progress(done, total)`` callback drawing a bar on stderr, or None.
-
-    Only where the bar can redraw itself (a terminal, not a log or a pipe),
-    and never with ``--quiet``.
-    """
-    if not enabled or MODE.quiet or not err_console.is_terminal:
-        return None
-    from basesim.cli.common import progress_bar
-
-    bar = stack.enter_context(progress_bar())
-    task = bar.add_task(description, total=None)
-
-    def progress(done: int, total: int) -> None:
-        bar.update(task, completed=done, total=total)
-
-    return progress
-
-
-def executor_for(scheduler: str | None, workers: int | None, stack: ExitStack) -> Any:
-    """The dask executor of ``--scheduler`` (None without it)."""
-    if not scheduler:
-        return None
-    from basesim.cli.common import connect_scheduler
-
-    return connect_scheduler(scheduler, workers, stack)
-
-
-def run_files(folder: Path) -> list[str]:
-    """The files of a results folder, as paths (figures included)."""
-    return sorted(str(path) for path in Path(folder).rglob("*") if path.is_file() and not path.name.startswith("."))
-
-
-def run_data(result: RunResult, folder: Path) -> dict[str, Any]:
-    """What ``basesim run --json`` prints for one run: where, what was run, the summary table, the files."""
-    p = result.provenance
-    return {
-        "scenario": result.scenario.name,
-        "title": result.scenario.title,
-        "folder": str(folder),
-        "runs": result.runs,
-        "seed": p.get("seed"),
-        "seed_source": p.get("seed_source"),
-        "protocol": p.get("protocol"),
-        "scenario_hash": p.get("scenario_hash"),
-        "precision": p.get("precision"),
-        "summary": records(result.summary.table),
-        "files": run_files(folder),
-    }
 
 
 @app.command("run", epilog=example("basesim run scenarios/baseline.yaml --runs 20000 "
@@ -397,7 +339,10 @@ def trace_command(
     show(trace_table(scenario, rounds))
     if not rounds.empty:
         last = rounds.iloc[-1]
-        say(f"Ended in {last['status']} at round {last['round']} ({pd.Timestamp(last['date']).date()}).")
+        if last["status"] == "talking":
+            say(f"Still talking at the end of the forecast (round {last['round']}, {pd.Timestamp(last['date']).date()}).")
+        else:
+            say(f"Ended in {last['status']} at round {last['round']} ({pd.Timestamp(last['date']).date()}).")
     emit({"scenario": scenario.name, "replicate": replicate, "seed": seed, "protocol": protocol,
           "batch": replicate // batch_size, "row": replicate % batch_size, "rounds": records(rounds)})
 

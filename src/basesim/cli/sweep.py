@@ -222,7 +222,7 @@ def sweep_command(
     points = math.prod(len(v) for v in design.values())
 
     with ExitStack() as stack:
-        from basesim.cli.run import executor_for
+        from basesim.cli.running import executor_for
 
         executor = executor_for(scheduler, workers, stack)
         progress = None
@@ -371,7 +371,7 @@ def sensitivity_command(
     import numpy as np
 
     from basesim.analysis.sensitivity import check_outputs, input_ranking, output_label, sobol_sensitivity
-    from basesim.cli.run import executor_for, run_progress, run_scenario
+    from basesim.cli.running import executor_for, run_progress, run_scenario
     from basesim.montecarlo.results import atomic_write, check_writable
     from basesim.montecarlo.runner import check_positive, check_protocol, check_seed
     from basesim.scenario.loader import load_scenario

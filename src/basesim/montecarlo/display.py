@@ -8,18 +8,15 @@ how the talks end and each named outcome, with 95% intervals.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
 from basesim.scenario.display import html_card, html_table, percent, plural
 
-if TYPE_CHECKING:
-    from basesim.montecarlo.results import RunResult
-    from basesim.montecarlo.summary import Summary
 
 __all__ = ["run_result_html", "summary_html", "summary_repr"]
 
 
-def _headline(summary: Summary) -> list[tuple[str, str, str, str]]:
+def _headline(summary: Any) -> list[tuple[str, str, str, str]]:
     """(what, estimate, 95% interval, count) of every result and named outcome."""
     table = summary.table
     rows = table[table["kind"].isin(["result", "outcome"])]
@@ -28,7 +25,7 @@ def _headline(summary: Summary) -> list[tuple[str, str, str, str]]:
             for row in rows.itertuples()]
 
 
-def summary_repr(summary: Summary) -> str:
+def summary_repr(summary: Any) -> str:
     """One line: ``Summary('baseline', 10,000 runs: agreement 59.4% [58.4%, 60.3%], ...)``."""
     table = summary.table
     results = table[table["kind"] == "result"]
@@ -39,18 +36,18 @@ def summary_repr(summary: Summary) -> str:
     return f"Summary({summary.scenario.name!r}, {summary.runs:,} runs: {', '.join(parts)}{tail})"
 
 
-def _table(summary: Summary) -> str:
+def _table(summary: Any) -> str:
     return html_table(["", "estimate", "95% interval", "count"], _headline(summary), right=(1, 2, 3))
 
 
-def summary_html(summary: Summary) -> str:
+def summary_html(summary: Any) -> str:
     scenario = summary.scenario
     return html_card("Summary", scenario.title or scenario.name or "",
                      f"{summary.runs:,} runs; Wilson 95% intervals (summary.table has every statistic)",
                      _table(summary))
 
 
-def run_result_html(result: RunResult) -> str:
+def run_result_html(result: Any) -> str:
     scenario = result.scenario
     p = result.provenance
     kept = ("summary only" if result.table is None

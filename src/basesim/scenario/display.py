@@ -11,10 +11,8 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from basesim.scenario.schema import Scenario
 
 __all__ = ["html_card", "html_table", "percent", "plural", "scenario_html", "scenario_repr"]
 
@@ -58,7 +56,7 @@ def html_card(kind: str, title: str, subtitle: str, *tables: str) -> str:
             f"{html.escape(title)}<br><small>{html.escape(subtitle)}</small></p>{''.join(tables)}</div>")
 
 
-def _facts(scenario: Scenario) -> str:
+def _facts(scenario: Any) -> str:
     size = math.prod(len(issue.labels) for issue in scenario.issues.values())
     return ", ".join([
         f"{plural(len(scenario.issues), 'issue')} ({plural(size, 'outcome')})",
@@ -69,13 +67,13 @@ def _facts(scenario: Scenario) -> str:
     ])
 
 
-def scenario_repr(scenario: Scenario) -> str:
+def scenario_repr(scenario: Any) -> str:
     """One line: ``Scenario('baseline': Syria-Russia ..., 4 issues (288 outcomes), ...)``."""
     title = f": {scenario.title}" if scenario.title else ""
     return f"Scenario({scenario.name!r}{title}, {_facts(scenario)})"
 
 
-def scenario_html(scenario: Scenario) -> str:
+def scenario_html(scenario: Any) -> str:
     """The scenario's issues (levels) and actors (role, what they want) as two small tables."""
     issues = html_table(["issue", "levels"], [
         (scenario.display(name), ", ".join(issue.labels) if len(issue.labels) <= 8
