@@ -145,8 +145,9 @@ def test_every_protocol_run_and_the_comparison_include_it(tmp_path, monkeypatch,
     assert set(data["protocols"]) == set(PROTOCOLS)
     assert "expected_utility" in data["protocols"][PROTOCOL]
     comparison = pd.read_csv(tmp_path / "all" / "comparison.csv")
-    assert "expected utility" in " ".join(map(str, comparison.columns)) + " ".join(
-        map(str, comparison.to_numpy().ravel()))
+    assert set(comparison["variant"]) == {name.replace("_", " ") for name in PROTOCOLS}
+    talking = comparison[(comparison["variant"] == "expected utility") & (comparison["name"] == "talking")]
+    assert talking["estimate"].tolist() == [1.0]  # the 4 and 10 camps never meet
 
 
 # --- states and calendar time ---------------------------------------------------------------------
@@ -185,6 +186,7 @@ def test_agreement_when_the_positions_converge_dated_by_the_round():
     assert table["proposer"].isna().all()
     rounds = trace(draws, world=0)
     assert rounds["status"].tolist() == ["continue"] * expected_round + ["agreement"]
+    assert rounds["proposer"].isna().all() and not any(c.startswith("accepted_by_") for c in rounds)
     assert rounds["line"].iloc[-1] == scenario.issues["line"].labels[level]
     assert rounds["line_eu_mean"].iloc[-1] == mean
 

@@ -30,7 +30,7 @@ PROTOCOL = "expected_utility"
 
 def format_forecast(row: Any) -> str:
     """One forecast as text: ``7.390``; ``7`` for a whole number; ``median (p05-p95)`` when worlds differ;
-    on a value scale without amounts, the nearest level's label after it."""
+    with the amounts' unit, or (on a value scale without amounts) the nearest level's label before it."""
     median, low, high, unit, level = (row[key] for key in ("median", "p05", "p95", "unit", "level"))
     if row["runs"] == 0 or math.isnan(median):
         return "-"
@@ -39,12 +39,12 @@ def format_forecast(row: Any) -> str:
         return f"{x:.0f}" if abs(x - round(x)) < 5e-10 else f"{x:.3f}"
 
     text = number(median)
+    if isinstance(unit, str) and unit:  # an issue with amounts ("" without a unit)
+        text += f" {unit}"
     if high - low > 5e-10:
         text += f" ({number(low)}-{number(high)})"
-    if isinstance(unit, str):  # an issue with amounts ("" without a unit)
-        text += f" {unit}" if unit else ""
-    elif isinstance(level, str):
-        text += f" ({level})"
+    if unit is None and isinstance(level, str):
+        text = f"{level}: {text}"
     return text
 
 

@@ -346,12 +346,15 @@ class ExpectedUtility(Protocol):
 
     def _record(self, model: Talks, t: int, offer: np.ndarray, agreed: np.ndarray, breakdown: np.ndarray,
                 events: list[str]) -> None:
-        """The trace's row of the round: the levels nearest the forecast, and each issue's two forecasts."""
+        """The trace's row of the round: the levels nearest the weighted means as the offer, each issue's two
+        forecasts (``ISSUE_eu_mean``, ``ISSUE_eu_winner``) and the status; no answers."""
         responses = {p.name: agreed for p in model.principals}
         model.record_offer(t, NO_PROPOSER, offer, np.ones_like(agreed), responses, agreed, breakdown, events)
         records = getattr(model, "records", None)
         if records:
             row = records[-1]
+            for p in model.principals:  # nobody answers an offer in this model
+                row.pop(f"accepted_by_{p.name}", None)
             for play in self.issues:
                 row[f"{play.name}_eu_mean"] = float(self.last_mean[play.index][model.state.rows[0]])
                 row[f"{play.name}_eu_winner"] = float(self.last_winner[play.index][model.state.rows[0]])
