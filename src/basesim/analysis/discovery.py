@@ -116,7 +116,8 @@ def _num(x: float) -> str:
 
 
 def discover_inputs(result: Any) -> pd.DataFrame:
-    """The inputs PRIM searches over: the sampled inputs of a run's table that vary (yes/no ones as bool)."""
+    """The inputs PRIM searches over: the sampled inputs of a run's table that vary (yes/no ones as 0/1 integers,
+    which PRIM peels as discrete values; its categorical peeling does not run on pandas 3)."""
     from basesim.analysis.sensitivity import input_names
 
     table = getattr(result, "table", None)
@@ -129,7 +130,7 @@ def discover_inputs(result: Any) -> pd.DataFrame:
     frame = table[names].copy()
     for name in names:
         if frame[name].dtype == bool or set(pd.unique(frame[name])) <= {0, 1, 0.0, 1.0, True, False}:
-            frame[name] = frame[name].astype(bool)
+            frame[name] = frame[name].astype(np.int64)
         else:
             frame[name] = frame[name].astype(float)
     return frame
@@ -137,16 +138,15 @@ def discover_inputs(result: Any) -> pd.DataFrame:
 
 def _limits(scenario: Scenario, inputs: pd.DataFrame, box: Any) -> pd.DataFrame:
     raw = box.limits  # index: restricted inputs; columns min, max, qp values
-    current = box._box_lims[box._cur_box]
     rows = []
     for name in raw.index:
         column = inputs[str(name)]
         row = {"input": str(name), "label": input_label(scenario, str(name)), "qp": float(raw.loc[name, "qp values"]),
                "full_low": float(column.min()), "full_high": float(column.max())}
-        if column.dtype == bool:
-            allowed = sorted(current[str(name)][0])
-            row.update(kind="values", low=np.nan, high=np.nan,
-                       values=" or ".join("yes" if bool(v) else "no" for v in allowed))
+        if set(pd.unique(column)) <= {0, 1}:  # a yes/no input: the value the box keeps
+            low, high = float(raw.loc[name, "min"]), float(raw.loc[name, "max"])
+            kept = [v for v in (0.0, 1.0) if low <= v <= high]
+            row.update(kind="values", low=low, high=high, values=" or ".join("yes" if v else "no" for v in kept))
         else:
             row.update(kind="range", low=float(raw.loc[name, "min"]), high=float(raw.loc[name, "max"]), values="")
         rows.append(row)
