@@ -132,10 +132,10 @@ def test_run_protocol_all_runs_each_protocol_and_compares(tmp_path, capsys):
     assert main(["run", str(BASELINE), "--protocol", "all", "--runs", "40", "--workers", "1", "--no-progress",
                  "--no-figures", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    for protocol in ("alternating_offers", "equilibrium", "nash"):
+    for protocol in ("alternating_offers", "equilibrium", "nash", "expected_utility"):
         saved = basesim.load_results(out / protocol)
         assert saved.provenance["protocol"] == protocol and saved.runs == 40
     assert (out / "compare-results.png").read_bytes()[:8] == PNG
     csv = pd.read_csv(out / "comparison.csv")
-    assert list(dict.fromkeys(csv["variant"])) == ["alternating offers", "equilibrium", "nash"]
+    assert list(dict.fromkeys(csv["variant"])) == ["alternating offers", "equilibrium", "nash", "expected utility"]
     assert "the protocols compared" in printed
