@@ -119,8 +119,9 @@ def fit_table(table: Table, width: int) -> int:
     """Set every column's width so the table fits ``width`` with no word broken; return the table's width.
 
     Each column gets at least its longest word (its longest line if it does
-    not wrap); what is left of ``width`` is shared out evenly among the
-    columns that would wrap, none getting more than its longest line. When even the longest
+    not wrap); what is left of ``width`` is shared out among the columns
+    that would wrap, in proportion to their ``ratio`` (1 unless set), none
+    getting more than its longest line. When even the longest
     words do not fit, every column gets its minimum and the returned width is
     above ``width`` (print the table that wide).
     """
@@ -134,20 +135,22 @@ def fit_table(table: Table, width: int) -> int:
     bounds = [_widths(column) for column in columns]
     widths = [low for low, _ in bounds]
     spare = width - overhead - sum(widths)
-    # water-filling: every column that wants more gets an equal share of what is left, at most what it
-    # wants; narrow columns are thus satisfied first and the widest share the rest
-    wanting = sorted((high - low, i) for i, (low, high) in enumerate(bounds) if high > low)
+    # water-filling: the columns that want more share what is left in proportion to their ``ratio``
+    # (1 by default), none getting more than it wants; narrow columns are satisfied first
+    wanting = {i: high - low for i, (low, high) in enumerate(bounds) if high > low}
     while spare > 0 and wanting:
-        share = max(1, spare // len(wanting))
-        want, i = wanting[0]
-        give = min(want, share, spare)
-        if want <= share:
-            wanting.pop(0)
-        else:
-            wanting = wanting[1:] + [(want - give, i)]
-            wanting.sort()
-        widths[i] += give
-        spare -= give
+        weights = {i: columns[i].ratio or 1 for i in wanting}
+        total = sum(weights.values())
+        shares = {i: max(1, spare * weights[i] // total) for i in wanting}
+        for i in sorted(wanting, key=lambda i: wanting[i] - shares[i]):
+            give = min(wanting[i], shares[i], spare)
+            widths[i] += give
+            spare -= give
+            wanting[i] -= give
+            if wanting[i] == 0:
+                del wanting[i]
+            if spare == 0:
+                break
     for column, w in zip(columns, widths):
         column.width = w
     return sum(widths) + overhead

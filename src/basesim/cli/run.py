@@ -349,7 +349,7 @@ def trace_command(
 
 def trace_rows(scenario: Scenario, rounds: pd.DataFrame) -> list[dict[str, str]]:
     """Each round as display text: round, date, offer (``proposer: level · level``), each principal's
-    ``utility / target``, and what happened (answers, events, status)."""
+    ``utility / target``, and what happened (answers, events, and how the round ended unless the talks go on)."""
     import pandas as pd
 
     def missing(value: Any) -> bool:
@@ -368,7 +368,8 @@ def trace_rows(scenario: Scenario, rounds: pd.DataFrame) -> list[dict[str, str]]
             cells[p] = "" if missing(utility) else f"{utility:.2f} / {'-' if missing(target) else f'{target:.2f}'}"
         answers = [f"{p} {'yes' if row[f'accepted_by_{p}'] else 'no'}" for p in scenario.principals
                    if f"accepted_by_{p}" in row and not missing(row[f"accepted_by_{p}"])]
-        happened = [", ".join(answers), str(row.get("events") or ""), str(row.get("status", ""))]
+        status = str(row.get("status", ""))
+        happened = [", ".join(answers), str(row.get("events") or ""), "" if status == "continue" else status]
         cells["what happened"] = "; ".join(part for part in happened if part)
         shown.append(cells)
     return shown
@@ -395,7 +396,7 @@ def trace_table(scenario: Scenario, rounds: pd.DataFrame, *, width: int | None =
     table.add_column("offer", ratio=3, min_width=14)
     for p in principals:
         table.add_column(p, justify="right", no_wrap=True)
-    table.add_column("what happened", ratio=2, min_width=10)
+    table.add_column("what happened", ratio=1, min_width=10)
     for cells in rows:
         table.add_row(*(escape(cells[key]) for key in ["round", "date", "offer", *principals, "what happened"]))
     width = width or console.width
