@@ -9,7 +9,7 @@ principals, one influencer, 12 rounds, two events):
 - :func:`with_issue_count`: the first ``count`` issues, extra ones being copies
   of the last issue (same levels, ideal points and saliences);
 - :func:`with_levels`: every issue re-cut into ``levels`` evenly spaced levels
-  (ideal points kept as values on [0, 1], no-deal at the nearest level);
+  (ideal points kept as values on [0, 1], status quo, breakdown and no-deal at the nearest level);
 - :func:`with_influencers`: ``count`` influencers (the first is the source's,
   the others copies of it with a small leverage over alternate principals);
 - :func:`with_principals`: ``count`` principals (copies of the source's, in turn);
@@ -43,6 +43,20 @@ def _renamed(name: str, existing: set[str]) -> str:
     return f"{name}_{k}"
 
 
+def _states(out: dict[str, Any], data: dict[str, Any], levels) -> None:
+    """The status quo, the breakdown (plain levels or every alternative's) and the older no-deal of ``data``,
+    their level maps passed through ``levels`` into ``out``."""
+    for key in ("no_deal", "status_quo"):
+        if key in data:
+            out[key] = levels(data[key])
+    breakdown = data.get("breakdown")
+    if isinstance(breakdown, dict) and "alternatives" in breakdown:
+        for name, alternative in breakdown["alternatives"].items():
+            out["breakdown"]["alternatives"][name]["levels"] = levels(alternative.get("levels", {}))
+    elif breakdown is not None:
+        out["breakdown"] = levels(breakdown)
+
+
 def with_issue_count(data: dict[str, Any], count: int) -> dict[str, Any]:
     """The first ``count`` issues; past the source's, copies of its last issue."""
     out = _base(data)
@@ -60,7 +74,7 @@ def with_issue_count(data: dict[str, Any], count: int) -> dict[str, Any]:
         return copies.get(issue, issue)
 
     out["issues"] = {issue: copy.deepcopy(data["issues"][source(issue)]) for issue in kept}
-    out["no_deal"] = {issue: data["no_deal"][source(issue)] for issue in kept}
+    _states(out, data, lambda given: {issue: given[source(issue)] for issue in kept if source(issue) in given})
     for actor in out["actors"].values():
         original = copy.deepcopy(actor)
         actor["ideal_point"] = {issue: original["ideal_point"][source(issue)] for issue in kept}
@@ -77,6 +91,9 @@ def with_issue_count(data: dict[str, Any], count: int) -> dict[str, Any]:
         if actor.get("no_deal"):
             actor["no_deal"] = {issue: original["no_deal"][source(issue)] for issue in kept
                                 if source(issue) in original["no_deal"]}
+        if actor.get("utility_curve"):
+            curves = original["utility_curve"]
+            actor["utility_curve"] = {issue: curves[source(issue)] for issue in kept if source(issue) in curves}
     return out
 
 
@@ -96,7 +113,7 @@ def with_levels(data: dict[str, Any], levels: int, scenario: Scenario) -> dict[s
 
     out["issues"] = {issue: {"label": spec.get("label", issue), "levels": list(labels)}
                      for issue, spec in data["issues"].items()}
-    out["no_deal"] = {issue: nearest(issue, ref) for issue, ref in data["no_deal"].items()}
+    _states(out, data, lambda given: {issue: nearest(issue, ref) for issue, ref in given.items()})
     for actor in out["actors"].values():
         actor["ideal_point"] = {
             issue: scenario.issues[issue].value_of(ref) if isinstance(ref, str) else ref
@@ -104,6 +121,9 @@ def with_levels(data: dict[str, Any], levels: int, scenario: Scenario) -> dict[s
         }
         if actor.get("no_deal"):
             actor["no_deal"] = {issue: nearest(issue, ref) for issue, ref in actor["no_deal"].items()}
+        if actor.get("utility_curve"):  # points need amounts, which plain levels do not have
+            actor["utility_curve"] = {issue: curve for issue, curve in actor["utility_curve"].items()
+                                      if not (isinstance(curve, dict) and "points" in curve)}
     return out
 
 
