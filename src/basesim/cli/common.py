@@ -1,11 +1,27 @@
-"""Pieces shared by the commands that run models: progress bars and dask clusters."""
+"""Pieces shared by the commands: the scope of one command (signals, claimed folders), progress bars, dask clusters.
+
+:func:`command_scope` wraps every invocation (:func:`basesim.cli.main.main`):
+SIGTERM is turned into an interruption like Ctrl-C, so that worker pools are
+stopped and temporary files removed before the process exits (code 143), and
+the output folders a command claimed (:func:`claim_output`) are released when
+it ends, however it ends.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
+import socket
+import threading
+from collections.abc import Iterator
 from contextlib import ExitStack
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+import typer
 
 from rich.progress import (
     BarColumn,
@@ -20,7 +36,51 @@ from basesim.cli.app import err_console
 from basesim.errors import UsageError
 
 #: How long to wait for a dask scheduler before giving up.
-SCHEDULER_TIMEOUT = "10s"
+SCHEDULER_TIMEOUT = "3s"
+
+ForceOption = Annotated[
+    bool,
+    typer.Option("--force", help="Replace the output folder even if basesim did not write it (everything in it "
+                                 "is deleted)."),
+]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: the command stops as on Ctrl-C (workers stopped, nothing half-written left)."""
+
+
+class CommandScope:
+    """What :func:`command_scope` records: whether SIGTERM ended the command."""
+
+    terminated = False
+
+
+@contextlib.contextmanager
+def command_scope(scope: CommandScope | None = None) -> Iterator[CommandScope]:
+    """One command's lifetime: SIGTERM raises :class:`Terminated`; claimed folders are released at the end."""
+    from basesim.montecarlo.output import release_claims
+
+    scope = scope if scope is not None else CommandScope()
+    previous = None
+    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
+        def on_sigterm(number: int, frame: Any) -> None:
+            scope.terminated = True
+            raise Terminated()
+
+        previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield scope
+    finally:
+        release_claims()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def claim_output(folder: Path, *, force: bool = False, option: str = "--out", staged: bool = False) -> Path:
+    """Check the output folder and hold it for this command (:func:`basesim.montecarlo.output.claim_output`)."""
+    from basesim.montecarlo.output import claim_output as claim
+
+    return claim(folder, option=option, force=force, staged=staged)
 
 
 def progress_bar() -> Progress:
@@ -49,6 +109,7 @@ def connect_scheduler(scheduler: str, workers: int | None, stack: ExitStack) -> 
         client = stack.enter_context(Client(cluster))
     else:
         try:
+            _check_reachable(scheduler)
             client = stack.enter_context(Client(scheduler, timeout=SCHEDULER_TIMEOUT))
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(
@@ -56,3 +117,13 @@ def connect_scheduler(scheduler: str, workers: int | None, stack: ExitStack) -> 
                 "expected 'local' or an address like tcp://HOST:8786 of a running dask scheduler"
             ) from exc
     return client.get_executor()
+
+
+def _check_reachable(address: str) -> None:
+    """Fail fast (``OSError``) when nothing listens at a ``tcp://HOST:PORT`` address; other forms go to dask."""
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname or parts.port is None:
+        return
+    seconds = float(SCHEDULER_TIMEOUT.rstrip("s"))
+    with socket.create_connection((parts.hostname, parts.port), timeout=seconds):
+        pass

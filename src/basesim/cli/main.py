@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from basesim.cli import discover, forecast, plot, report, run, scenario, sweep  # noqa: F401 (importing a command module registers it)
 from basesim.cli.app import app, err_console, fail, set_output
+from basesim.cli.common import CommandScope, command_scope
 from basesim.errors import BasesimError
 
 
@@ -37,11 +38,27 @@ def _exceptions() -> tuple[tuple[type, ...], tuple[type, ...], tuple[type, ...]]
 
 _EXITS, _ABORTS, _USAGE_ERRORS = _exceptions()
 INTERRUPTED = "interrupted; nothing half-written was left on disk"
+TERMINATED = "terminated (SIGTERM); nothing half-written was left on disk"
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
     set_output()  # every invocation starts with plain output (commands set --json / --quiet)
+    scope = CommandScope()
+    try:
+        with command_scope(scope):  # SIGTERM stops the command like Ctrl-C; claimed folders are released
+            code = _main(argv)
+    except KeyboardInterrupt:  # one that arrived outside the command itself
+        code = 130
+    if scope.terminated:
+        err_console.print(TERMINATED)
+        return 143
+    if code == 130:
+        err_console.print(INTERRUPTED)
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         # typer returns (not raises) the code of typer.Exit and turns Ctrl-C into Exit(130)
         code = app(args=argv, prog_name="basesim", standalone_mode=False)
@@ -59,12 +76,9 @@ def main(argv: list[str] | None = None) -> int:
             err_console.print(f"error: {escape(str(exc))}", highlight=False, soft_wrap=True)
         return 2
     except _ABORTS:
-        err_console.print(INTERRUPTED)
         return 130
     finally:
         set_output()
-    if code == 130:
-        err_console.print(INTERRUPTED)
     return code if isinstance(code, int) and not isinstance(code, bool) else 0
 
 

@@ -6,9 +6,13 @@ is computed from, and the summary table), ``summary.csv`` (the summary
 table), ``scenario.resolved.yaml`` (the scenario exactly as run) and
 ``provenance.json`` (versions, seed, hash, command line, times).
 
-Every file is written atomically: to a temporary file in the same folder,
-then renamed over the target (``os.replace``), so an interrupted write leaves
-the old file or none, never half a file.
+The folder is written whole or not at all (:mod:`basesim.montecarlo.output`):
+every file goes into a temporary sibling folder, which is renamed into place
+last, so an interrupted save leaves the old folder (or none), never part of
+one. A folder is locked while it is written (a second writer is refused), and
+an existing folder is replaced only if basesim wrote it, unless ``force``.
+Single files elsewhere are written with :func:`atomic_write` (a temporary
+file renamed over the target with ``os.replace``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import IO, Any
 import pandas as pd
 
 from basesim.errors import OutputError, ScenarioError
+from basesim.montecarlo.output import staged_folder
 from basesim.scenario.loader import dump_scenario, load_scenario
 from basesim.scenario.schema import Scenario
 from basesim.montecarlo.summary import Summary
@@ -61,9 +66,13 @@ class RunResult:
         """The seed entropy the run used (pass it as ``seed=`` to repeat the run)."""
         return int(self.provenance["seed"])
 
-    def save(self, folder: str | Path) -> Path:
-        """Write the results folder (see :mod:`basesim.montecarlo.results`); return its path."""
-        return save_results(self, folder)
+    def save(self, folder: str | Path, *, force: bool = False) -> Path:
+        """Write the results folder whole (see :mod:`basesim.montecarlo.results`); return its path.
+
+        An existing folder is replaced if basesim wrote it; one that holds
+        anything else is refused unless ``force``.
+        """
+        return save_results(self, folder, force=force)
 
     @property
     def inputs(self) -> pd.DataFrame | None:
@@ -175,13 +184,15 @@ def _json_text(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
-def save_results(result: RunResult, folder: str | Path) -> Path:
-    """Write ``result`` to ``folder`` (created if needed), each file atomically."""
+def save_results(result: RunResult, folder: str | Path, *, force: bool = False, option: str = "folder",
+                 force_hint: str = "force=True") -> Path:
+    """Write ``result`` to ``folder`` whole: into a temporary sibling, renamed into place once complete.
+
+    An existing folder is replaced if basesim wrote it (or with ``force``);
+    ``option`` and ``force_hint`` name the argument in messages (``--out``,
+    ``--force`` for the command line).
+    """
     folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"cannot create the results folder {str(folder)!r}: {exc.strerror or exc}") from exc
     summary = result.summary
     writers: list[tuple[str, Callable[[IO[Any]], None], bool]] = []
     if result.table is not None:
@@ -192,15 +203,12 @@ def save_results(result: RunResult, folder: str | Path) -> Path:
         ("scenario.resolved.yaml", lambda f: f.write(dump_scenario(result.scenario)), False),
         ("provenance.json", lambda f: f.write(_json_text(result.provenance)), False),
     ]
-    for name, writer, binary in writers:
-        try:
-            _write(folder / name, writer, binary=binary)
-        except OSError as exc:
-            raise OutputError(f"cannot write {str(folder / name)!r}: {exc.strerror or exc}") from exc
-    # a summary-only run saved over an older full run must not leave the old table behind
-    if result.table is None:
-        with contextlib.suppress(FileNotFoundError):
-            (folder / "runs.parquet").unlink()
+    with staged_folder(folder, option=option, force=force, force_hint=force_hint) as stage:
+        for name, writer, binary in writers:
+            try:
+                _write(stage / name, writer, binary=binary)
+            except OSError as exc:
+                raise OutputError(f"cannot write {str(folder / name)!r}: {exc.strerror or exc}") from exc
     return folder
 
 
@@ -217,10 +225,27 @@ def load_results(folder: str | Path) -> RunResult:
     except ScenarioError as exc:
         raise OutputError(f"{str(folder)!r}: the saved scenario no longer loads:\n{exc}") from exc
     try:
-        provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
-        summary = Summary.from_dict(json.loads((folder / "summary.json").read_text(encoding="utf-8")), scenario)
-    except (ValueError, KeyError) as exc:
+        provenance = json.loads(_small_text(folder / "provenance.json"))
+        summary = Summary.from_dict(json.loads(_small_text(folder / "summary.json")), scenario)
+        if not isinstance(provenance, dict):
+            raise ValueError("provenance.json does not hold a JSON object")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise OutputError(f"{str(folder)!r}: cannot read the summary or provenance: {exc}") from exc
     table_path = folder / "runs.parquet"
-    table = pd.read_parquet(table_path, engine="pyarrow") if table_path.exists() else None
+    table = None
+    if table_path.exists():
+        try:
+            table = pd.read_parquet(table_path, engine="pyarrow")
+        except Exception as exc:  # noqa: BLE001 - pyarrow raises its own kinds for a damaged file
+            raise OutputError(f"{str(table_path)!r}: cannot read the runs table: {exc}") from exc
     return RunResult(scenario=scenario, table=table, summary=summary, provenance=provenance)
+
+
+#: Largest summary or provenance file read back (a real one is a few hundred kilobytes at most).
+_MAX_RECORD_BYTES = 64 * 2**20
+
+
+def _small_text(path: Path) -> str:
+    if path.stat().st_size > _MAX_RECORD_BYTES:
+        raise ValueError(f"{path.name} is larger than {_MAX_RECORD_BYTES:,} bytes")
+    return path.read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ normalised, leverage that sums past 1, events that change no parameter.
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Iterable
 from typing import Any
 
@@ -246,6 +247,8 @@ def show_value(value: Any) -> str:
     elif isinstance(value, (dict, list)):
         text = yaml.safe_dump(value, default_flow_style=True, width=10_000, sort_keys=False).strip()
         text = text.removesuffix("...").strip()
+    elif isinstance(value, float) and not math.isfinite(value):
+        text = ".nan" if math.isnan(value) else (".inf" if value > 0 else "-.inf")  # as YAML writes them
     elif isinstance(value, float):
         text = f"{value:g}" if abs(value) < 1e15 else repr(value)
     else:
@@ -256,5 +259,3 @@ def show_value(value: Any) -> str:
 def allowed_keys(model: type[BaseModel]) -> list[str]:
     """The keys a pydantic model accepts, by the names written in YAML (aliases)."""
     return [f.alias or n for n, f in model.model_fields.items()]
-
-

@@ -22,7 +22,7 @@ import math
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
 # scipy.stats is imported where a quantile function is first needed, not here: it costs about
 # half a second, and loading or validating a scenario (``basesim validate``) never needs it.
@@ -47,7 +47,8 @@ _FROZEN: dict[str, Any] = {}
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # allow_inf_nan=False: a parameter of .nan or .inf is refused (a normal's low/high may be -.inf/.inf: no bound)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     #: number of unit-hypercube columns one draw consumes
     @property
@@ -123,10 +124,20 @@ class Normal(_Dist):
     dist: Literal["normal"] = "normal"
     mean_: float = Field(alias="mean")
     sd: float = Field(gt=0)
-    low: float = -math.inf
-    high: float = math.inf
+    low: float = Field(-math.inf, allow_inf_nan=True)  # -.inf (what show writes back): no lower bound
+    high: float = Field(math.inf, allow_inf_nan=True)
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
+
+    @field_validator("low", "high")
+    @classmethod
+    def _bound(cls, value: float, info: Any) -> float:
+        no_bound = -math.inf if info.field_name == "low" else math.inf
+        if math.isnan(value) or (math.isinf(value) and value != no_bound):
+            shown = ".nan" if math.isnan(value) else ("-.inf" if value < 0 else ".inf")
+            raise ValueError(f"must be a finite number (or {'-.inf' if no_bound < 0 else '.inf'} for no bound), "
+                             f"got {shown}")
+        return value
 
     @model_validator(mode="after")
     def _ordered(self) -> "Normal":

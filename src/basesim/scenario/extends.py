@@ -6,11 +6,14 @@ import copy
 from pathlib import Path
 
 from basesim.errors import Problem, ScenarioError
-from basesim.scenario.checks import allowed_keys
+from basesim.scenario.checks import allowed_keys, show_value
 from basesim.scenario.distributions import DISTRIBUTIONS
 from basesim.scenario.yaml_source import Source, read_yaml
 
-__all__ = ["resolve_extends"]
+__all__ = ["MAX_EXTENDS_DEPTH", "resolve_extends"]
+
+#: Most files in a chain of ``extends`` (the file itself included).
+MAX_EXTENDS_DEPTH = 16
 
 
 def _mergeable(base: dict, overlay: dict) -> bool:
@@ -62,24 +65,50 @@ def _merge(base: Source, child: Source) -> Source:
 
 
 def resolve_extends(path: Path, seen: tuple[Path, ...] = ()) -> Source:
-    """Read ``path`` and, recursively, the scenarios it extends (``seen``: the chain so far)."""
+    """Read ``path`` and, recursively, the scenarios it extends (``seen``: the chain so far).
+
+    A chain holds at most :data:`MAX_EXTENDS_DEPTH` files; a cycle, a missing
+    file, a folder or an unreadable file is reported at the ``extends`` line
+    that names it.
+    """
     path = Path(path)
     source = read_yaml(path)
     parent = source.data.pop("extends", None)
     if parent is None:
         return source
     file, line = source.lines["extends"]
-    if not isinstance(parent, str):
-        raise ScenarioError([Problem("extends", f"must be a file name, got {parent!r}", file, line)])
-    parent_path = path.parent / parent
+
+    def fail(message: str) -> ScenarioError:
+        return ScenarioError([Problem("extends", message, file, line)])
+
+    if not isinstance(parent, str) or not parent.strip():
+        raise fail(f"must be a file name, got {parent!r}")
     chain = seen + (path.resolve(),)
-    if parent_path.resolve() in chain:
-        loop = chain[chain.index(parent_path.resolve()):] + (parent_path.resolve(),)
+    try:
+        parent_path = path.parent / parent
+        resolved = parent_path.resolve()
+        exists, is_folder = parent_path.exists(), parent_path.is_dir()
+    except (OSError, ValueError) as exc:  # a NUL byte, a name too long, ...
+        raise fail(f"{show_value(parent)} cannot be a file name: {getattr(exc, 'strerror', None) or exc}") from None
+    if resolved in chain:
+        loop = chain[chain.index(resolved):] + (resolved,)
         cycle = " -> ".join(p.name for p in loop)
-        raise ScenarioError([Problem("extends", f"{parent!r} makes a cycle of extends: {cycle}", file, line)])
-    if not parent_path.exists():
-        raise ScenarioError([Problem("extends", f"no such file {parent!r} (looked in {path.parent})", file, line)])
-    base = resolve_extends(parent_path, chain)
+        raise fail(f"{parent!r} makes a cycle of extends: {cycle}")
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise fail(f"{parent!r} would make a chain of more than {MAX_EXTENDS_DEPTH} files "
+                   f"({chain[0].name} -> ... -> {chain[-1].name} -> {parent_path.name}); "
+                   f"extends may be at most {MAX_EXTENDS_DEPTH} files deep")
+    if not exists:
+        raise fail(f"no such file {parent!r} (looked in {path.parent})")
+    if is_folder:
+        raise fail(f"{parent!r} is a folder, not a scenario file")
+    try:
+        base = resolve_extends(parent_path, chain)
+    except ScenarioError as exc:
+        # a problem of the base file as a whole (unreadable, too big) is located at this extends line
+        problems = [Problem("extends", f"{parent!r} cannot be used: {p.message}", file, line)
+                    if p.file == str(parent_path) and p.line is None and not p.path else p for p in exc.problems]
+        raise ScenarioError(problems) from None
     merged = _merge(base, source)
     if "name" not in source.data:
         merged.data.pop("name", None)

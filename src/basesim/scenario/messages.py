@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 import re
 import types
 import typing
@@ -22,7 +23,7 @@ from basesim.scenario.overrides import OVERRIDE
 from basesim.scenario.schema import Scenario
 from basesim.scenario.yaml_source import Source
 
-__all__ = ["validate"]
+__all__ = ["MAX_OUTCOMES", "size_problems", "validate"]
 
 
 #: Names pydantic puts in error locations for the branches of a union; not part of the YAML path.
@@ -155,6 +156,10 @@ def _union_message(kind: str, message: str, value: Any) -> str:
         tag = value.get("dist")
         if tag is None:
             return f"{message}, got {show_value(value)}; a distribution needs 'dist' (one of {_DIST_NAMES})"
+        if tag == "dirichlet":
+            return ("a dirichlet draws weights that sum to 1, so it is allowed only as a whole salience "
+                    "(salience: {dist: dirichlet, alpha: {ISSUE: A, ...}}); "
+                    f"for one number use one of {_DIST_NAMES}")
         return f"unknown distribution {show_value(tag)}{did_you_mean(str(tag), DISTRIBUTIONS)}; expected one of {_DIST_NAMES}"
     text = f"{message}, got {show_value(value)}"
     if isinstance(value, str) and _is_number(value):
@@ -180,9 +185,100 @@ def _number_as_text(text: str) -> str:
     return "text, because it is quoted; write numbers without quotes"
 
 
-def _message(error: dict, value: Any) -> str:
+def _unwrap(annotation: Any) -> tuple[Any, list[Any]]:
+    """``Annotated[X | None, m1, m2]`` -> ``(X, [m1, m2])``."""
+    metadata: list[Any] = []
+    while True:
+        if typing.get_origin(annotation) is typing.Annotated:
+            for item in annotation.__metadata__:  # a Field(gt=0) inside Annotated keeps its bounds in .metadata
+                metadata += [item, *getattr(item, "metadata", [])] if hasattr(item, "metadata") else [item]
+            annotation = typing.get_args(annotation)[0]
+            continue
+        stripped = _strip_optional(annotation)
+        if stripped is annotation:
+            return annotation, metadata
+        annotation = stripped
+
+
+_BOUNDS = {"ge": ">=", "gt": ">", "le": "<=", "lt": "<"}
+
+
+def _range_of(annotation: Any, metadata: list[Any]) -> str | None:
+    """The allowed range written in a field's validators: ``in (0, 1]``, ``> 0``, ``>= 0 and <= 1``."""
+    for item in metadata:
+        allowed = getattr(getattr(item, "func", None), "allowed", None)
+        if allowed:
+            return str(allowed)
+    bounds = {name: getattr(item, name) for item in metadata for name in _BOUNDS
+              if getattr(item, name, None) is not None}
+    low = next(((n, bounds[n]) for n in ("ge", "gt") if n in bounds), None)
+    high = next(((n, bounds[n]) for n in ("le", "lt") if n in bounds), None)
+    if low and high:
+        return (f"in {'[' if low[0] == 'ge' else '('}{show_value(low[1])}, "
+                f"{show_value(high[1])}{']' if high[0] == 'le' else ')'}")
+    if low or high:
+        name, bound = low or high
+        return f"{_BOUNDS[name]} {show_value(bound)}"
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for member in typing.get_args(annotation):
+            found = _range_of(*_unwrap(member))
+            if found:
+                return found
+    return None
+
+
+def _allowed_range(parts: list[str], data: Any) -> tuple[str | None, str | None]:
+    """(range of the value at ``parts``, range of the parameter whose distribution holds it), best effort."""
+    annotation: Any = Scenario
+    node = data
+    own: str | None = None
+    outer: str | None = None
+    for part in parts:
+        if isinstance(node, dict) and isinstance(node.get("dist"), str) and node["dist"] in DISTRIBUTIONS:
+            outer, own, annotation = own, None, DISTRIBUTIONS[node["dist"]]
+        base, metadata = _unwrap(annotation)
+        if typing.get_origin(base) in (typing.Union, types.UnionType) and isinstance(node, dict):
+            # the member the data chose: a mapping of entries (per-issue saliences) rather than a model
+            mappings = [m for m in typing.get_args(base) if typing.get_origin(_unwrap(m)[0]) is dict]
+            if len(mappings) == 1 and not isinstance(node.get("dist"), str):
+                base, metadata = _unwrap(mappings[0])
+        model = _first_model(base)
+        if model is not None:
+            field_info = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
+            if field_info is None:
+                return own, outer
+            base, more = _unwrap(field_info.annotation)
+            annotation, metadata = base, list(field_info.metadata) + more
+        elif typing.get_origin(base) in (dict, list) and typing.get_args(base):
+            base, metadata = _unwrap(typing.get_args(base)[-1])
+            annotation = base
+        else:
+            return own, outer
+        own = _range_of(annotation, metadata)
+        node = node.get(part) if isinstance(node, dict) else None
+    if annotation is int and own:
+        own = f"whole:{own}"
+    return own, outer
+
+
+def _finite_message(error: dict, value: Any, data: Any) -> str:
+    """``.nan`` or ``.inf`` where a number is wanted: say so, with the range the number must lie in."""
+    parts, _ = _data_path(tuple(error["loc"]), data)
+    own, outer = _allowed_range(parts, data)
+    what = "a finite number"
+    if own and own.startswith("whole:"):
+        what, own = "a whole number", own.removeprefix("whole:")
+    text = f"must be {what}{f' {own}' if own else ''}, got {show_value(value)}"
+    if outer:
+        text += f" (the distribution's values must be {outer})"
+    return text
+
+
+def _message(error: dict, value: Any, data: Any = None) -> str:
     """One plain sentence for a pydantic error: 'must be ..., got VALUE'."""
     kind, ctx = error["type"], error.get("ctx") or {}
+    if kind == "finite_number":
+        return _finite_message(error, value, data)
     if kind == "value_error":
         return str(error["msg"]).removeprefix("Value error, ")
     if kind in ("param", "distribution", "ideal_point", "salience", "level_ref", "level_item"):
@@ -238,7 +334,7 @@ def _problems_from_validation(exc: ValidationError, source: Source) -> list[Prob
             file, line = source.where(path)
         else:
             path = ".".join(parts)
-            message = _message(error, error.get("input"))
+            message = _message(error, error.get("input"), source.data)
             file, line = source.where(path)
         problems.append((kind, ".".join(parts), Problem(path, message, file, line)))
     kept = [p for kind, full, p in problems if not (kind == "missing" and full in suggested)]
@@ -371,8 +467,58 @@ def validate(source: Source, overridden: list[str] = ()) -> Scenario:
     except ValidationError as exc:
         problems = _problems_from_validation(exc, source)
         found = _dedupe(problems + _cross_problems_despite(exc, source))
-        raise ScenarioError(_sorted(found, source.file)) from None
-    cross = check_scenario(scenario)
+        raise ScenarioError(_sorted(_without_knock_ons(found), source.file)) from None
+    cross = check_scenario(scenario) + size_problems(scenario)
     if cross:
-        raise ScenarioError(_sorted([Problem(path, msg, *source.where(path)) for path, msg in cross], source.file))
+        problems = [Problem(path, msg, *source.where(path)) for path, msg in cross]
+        raise ScenarioError(_sorted(_without_knock_ons(problems), source.file))
     return scenario
+
+
+_SUGGESTED = re.compile(r"\(did you mean '([^']+)'\?\)")
+
+
+def _without_knock_ons(problems: list[Problem]) -> list[Problem]:
+    """One message per mistake: a misspelt ideal-point issue also leaves that issue's salience without an
+    ideal point; the misspelling's own message (with its "did you mean") says it all."""
+    misspelt = set()
+    for p in problems:
+        parts = p.path.split(".")
+        match = _SUGGESTED.search(p.message)
+        if len(parts) == 4 and parts[0] == "actors" and parts[2] == "ideal_point" and match:
+            misspelt.add((parts[1], match.group(1)))
+    return [p for p in problems
+            if not (p.message.startswith("has a salience but no ideal point for ")
+                    and (p.path.split(".")[1], p.path.split(".")[-1]) in misspelt)]
+
+
+#: Most outcomes (one level of every issue) a scenario may have: every world holds each principal's utility of
+#: every outcome several times over (see :func:`basesim.model.batch_size`).
+MAX_OUTCOMES = 100_000
+#: The fewest worlds a batch plays, and the bytes a world needs per outcome and principal (model.batch_size).
+_MIN_BATCH, _BYTES_PER_OUTCOME = 16, 8 * 6
+
+
+def size_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """An outcome space too large to play, with the memory it would need (before any work is done)."""
+    shape = [len(issue.labels) for issue in scenario.issues.values()]
+    size = math.prod(shape)
+    if size <= MAX_OUTCOMES:
+        return []
+    principals = max(len(scenario.principals), 2)
+    need = size * principals * _BYTES_PER_OUTCOME * _MIN_BATCH
+    if len(shape) <= 8:
+        levels = " x ".join(str(n) for n in shape) + " levels"
+    else:
+        levels = f"{len(shape)} issues of {min(shape)}" + (f" to {max(shape)}" if max(shape) > min(shape) else "") + " levels"
+    return [("issues", f"the outcome space has {size:,} outcomes ({levels}), which would need about "
+                       f"{_bytes(need)} of memory for one batch of {_MIN_BATCH} worlds; at most "
+                       f"{MAX_OUTCOMES:,} outcomes can be played (fewer issues, or fewer levels per issue)")]
+
+
+def _bytes(n: float) -> str:
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB", "EB"):
+        if n < 1000 or unit == "EB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1000
+    return f"{n:,.1f} EB"  # pragma: no cover

@@ -5,11 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
 from basesim.errors import Problem, ScenarioError
 from basesim.scenario.checks import did_you_mean, show_value
+from basesim.scenario.yaml_source import YamlProblem, parse_yaml_value
 
 __all__ = ["OVERRIDE", "apply_overrides", "parse_override"]
 
@@ -20,18 +20,20 @@ def parse_override(text: str) -> tuple[str, Any]:
     """``'actors.turkey.leverage.syria=0.4'`` -> ``('actors.turkey.leverage.syria', 0.4)``.
 
     The value is read as YAML, so ``0.4``, ``true``, ``[1, 2]`` and
-    ``{dist: uniform, low: 0, high: 1}`` all work.
+    ``{dist: uniform, low: 0, high: 1}`` all work (within the limits of
+    :mod:`basesim.scenario.yaml_source`: nesting, aliases).
     """
     path, sep, value = str(text).partition("=")
     path = path.strip()
     if not sep or not path:
         raise ScenarioError([Problem("", f"bad override {text!r}; expected PATH=VALUE, e.g. actors.turkey.leverage.syria=0.4", OVERRIDE)])
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
-    except yaml.YAMLError as exc:
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[-1]
+        parsed = parse_yaml_value(value) if value.strip() else None
+    except YamlProblem as exc:
+        reason = exc.reason
+        shown = repr(value) if len(value) <= 60 else repr(value[:57] + "...")
         raise ScenarioError(
-            [Problem(path, f"cannot read the value {value!r} as YAML: {reason}", OVERRIDE)]
+            [Problem(path, f"cannot read the value {shown} as YAML: {reason}", OVERRIDE)]
         ) from None
     return path, parsed
 

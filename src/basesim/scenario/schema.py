@@ -32,7 +32,9 @@ from pydantic import (
 )
 
 from basesim.scenario.distributions import (
+    Choice,
     Dirichlet,
+    Integers,
     Param,
     _Dist,
     _tag,
@@ -49,7 +51,8 @@ ROUND_UNITS = ("day", "week", "month", "quarter", "year")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: .nan and .inf are refused wherever a number is read (NaN passes every range check)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False)
 
 
 # --- bounded parameters ---------------------------------------------------------
@@ -78,6 +81,7 @@ def _within(low: float, high: float, *, low_open: bool = False, high_open: bool 
             raise ValueError(f"must be {wanted}, got {_fmt(value)}")
         return value
 
+    check.allowed = wanted  # type: ignore[attr-defined]  # the range messages.py names for a non-finite number
     return AfterValidator(check)
 
 
@@ -94,7 +98,21 @@ Probability = UnitParam
 PositiveParam = Annotated[Param, _within(0.0, math.inf, low_open=True)]
 OutsideOption = Annotated[Param, _within(-1.0, 1.0)]
 Patience = Annotated[Param, _within(0.0, 1.0, low_open=True)]
-RoundParam = Annotated[Param, _within(0.0, math.inf)]
+
+
+def _whole_rounds(value: Any) -> Any:
+    """An event's round is a whole number: fixed, ``integers``, or a ``choice`` of whole numbers."""
+    if isinstance(value, _Dist):
+        if not (isinstance(value, Integers)
+                or (isinstance(value, Choice) and all(float(v).is_integer() for v in value.values))):
+            raise ValueError(f"rounds are whole numbers, but a {value.dist} distribution draws fractions; "
+                             "use {dist: integers, low: L, high: H} or a choice of whole numbers")
+    elif not float(value).is_integer():
+        raise ValueError(f"must be a whole number of rounds (0, 1, 2, ...), got {_fmt(value)}")
+    return value
+
+
+RoundParam = Annotated[Param, _within(0.0, math.inf), AfterValidator(_whole_rounds)]
 
 def _level_ref_tag(value: Any) -> str | None:
     if isinstance(value, str):
@@ -132,6 +150,9 @@ def _check_ideal(value: Any) -> Any:
     if isinstance(value, str):
         return value
     return _within(0.0, 1.0).func(value)
+
+
+_check_ideal.allowed = "in [0, 1]"  # type: ignore[attr-defined]
 
 
 def _salience_tag(value: Any) -> str | None:
