@@ -195,7 +195,7 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path):
         (["--set", "nonsense"],
          "--set: bad override 'nonsense'; expected PATH=VALUE, e.g. actors.turkey.leverage.syria=0.4"),
         (["--protocol", "alternate"],
-         "--protocol: 'alternate' is not a protocol; expected one of alternating_offers, equilibrium, nash"),
+         "--protocol: 'alternate' is not a protocol; expected one of alternating_offers, equilibrium, nash, expected_utility"),
         (["--runs", "0"], "--runs: must be a positive whole number, got 0"),
         (["--runs", "-3"], "--runs: must be a positive whole number, got -3"),
         (["--workers", "0"], "--workers: must be a positive whole number, got 0"),
@@ -256,7 +256,7 @@ def test_read_only_folder_is_refused_before_running(scenario_file, tmp_path, cap
     [
         (["--replicate", "-1"], "--replicate: must be a whole number >= 0, got -1"),
         (["--replicate", "3", "--protocol", "haggle"],
-         "--protocol: 'haggle' is not a protocol; expected one of alternating_offers, equilibrium, nash"),
+         "--protocol: 'haggle' is not a protocol; expected one of alternating_offers, equilibrium, nash, expected_utility"),
     ],
 )
 def test_trace_bad_input(scenario_file, capsys, arguments, message):

@@ -354,7 +354,7 @@ def test_provenance_records_what_reproduces_the_run(reference, talks):
         ({"workers": 0}, "workers: must be a positive whole number, got 0"),
         ({"seed": -1}, "seed: must be a whole number >= 0, got -1"),
         ({"protocol": "alternate"},
-         "protocol: 'alternate' is not a protocol; expected one of alternating_offers, equilibrium, nash"),
+         "protocol: 'alternate' is not a protocol; expected one of alternating_offers, equilibrium, nash, expected_utility"),
         ({"precision": 0.7}, "precision: must be a half-width between 0 and 0.5 (e.g. 0.01), got 0.7"),
         ({"precision": 0.01, "runs": 10},
          "runs: give runs or precision, not both (with precision, max_runs caps the number of runs)"),

@@ -57,7 +57,7 @@ SINGLE = [
     ("unknown role", [(r"^  russia:", r"role: principal", "role: princpal")],
      "actors.russia.role: must be one of principal, influencer, got 'princpal' (did you mean 'principal'?)"),
     ("unknown protocol", [(r"^protocol:", r"name: \w+", "name: alternate")],
-     "protocol.name: 'alternate' is not a protocol; expected one of alternating_offers, equilibrium, nash"),
+     "protocol.name: 'alternate' is not a protocol; expected one of alternating_offers, equilibrium, nash, expected_utility"),
     ("bad round length", [(r"^protocol:", r"round_length: .*", "round_length: monthly")],
      "protocol.round_length: must be 'N unit' with N >= 1 and unit one of day, week, month, quarter, year "
      "(e.g. '1 month'), got 'monthly'"),
