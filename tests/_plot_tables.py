@@ -49,7 +49,7 @@ def outcome_table(scenario: Scenario, runs: int, *, seed: int = 0,
     table["proposer"] = pd.Categorical.from_codes(proposer, categories=principals)
     for name, issue in scenario.issues.items():
         labels = issue.labels
-        no_deal = issue.level_index(scenario.no_deal[name])
+        no_deal = issue.level_index(scenario.status_quo_levels[name])
         level = np.where(deal, rng.integers(0, len(labels), runs), no_deal).astype(np.int64)
         table[name] = pd.Categorical.from_codes(level, categories=labels, ordered=True)
         table[f"{name}_level"] = level

@@ -69,8 +69,9 @@ def test_report_holds_every_figure_as_an_embedded_png(page, result):
     kinds = plots.available_kinds(result, negotiation=True)
     assert kinds == list(plots.FIGURE_KINDS)
     figure_ids = [attrs["id"] for tag, attrs in parser.tags if tag == "figure"]
-    assert figure_ids == [f"figure-{k}" for k in kinds]
-    assert len(images) == len(kinds)
+    assert figure_ids[:len(kinds)] == [f"figure-{k}" for k in kinds]  # the standard figures first, in order
+    assert {"figure-tornado", "figure-packages", "figure-discovery-1"} <= set(figure_ids[len(kinds):])
+    assert len(images) == len(figure_ids)
     for attrs in images:
         prefix = "data:image/png;base64,"
         assert attrs["src"].startswith(prefix)
@@ -88,12 +89,12 @@ def test_report_holds_every_table(page, result):
     start = headings.index("Summary tables")
     assert headings[start + 1:start + 1 + len(expected)] == expected
     tables = [t for t, _ in parser.tags if t == "table"]
-    assert len(tables) == len(expected) + 1  # and the provenance
+    assert len(tables) == len(expected) + 3  # and the provenance, the top inputs and the top packages
     frame = pdata.result_probabilities(result).set_index("result")
     assert f"{100 * frame.loc['agreement', 'estimate']:.1f}%" in text
     for outcome in scenario.outcomes.values():
         assert outcome.label in text
-    assert "withdrawal (no deal)" in text
+    assert "reduced lease (status quo)" in text
 
 
 def test_report_tells_the_scenario_and_its_provenance(page, result):
@@ -156,11 +157,15 @@ def test_scenario_in_words():
                              "with leverage between 0.05 and 0.3 (uniform).")
     assert "Khmeimim air base 45%, Tartus naval base 40%" in turkey
     assert words["What may happen on the way"][0] == (
-        "Western sanctions relief: in one round from May 2025 to Nov 2025 (round 3 to 9), with probability 50%; "
+        "Western sanctions relief: between 0.5 and 8 months after the start, any time equally likely "
+        "(Feb 2025 to Oct 2025), with probability 60%; "
         "it adds 0.1 to Syria (al-Sharaa government)'s outside option.")
-    assert words["Questions asked of every run"][-1] == (
+    assert words["Questions asked of every run"][-2] == (
         "Deal by end of 2025: the talks end in agreement and by 31 December 2025.")
-    assert "Protocol: alternating offers, 12 rounds of 1 month from 01 February 2025" in words["How the talks run"][0]
+    assert words["Questions asked of every run"][-1] == (
+        "Still talking on 31 Jan 2026: the talks are still going on (the status quo holds), as of 31 January 2026.")
+    assert "Protocol: alternating offers, 24 rounds of 1 month from 01 February 2025" in words["How the talks run"][0]
+    assert words["While the talks go on (status quo)"][0].startswith("Assad's extradition: shelter;")
 
 
 @pytest.mark.parametrize("value, words", [

@@ -168,10 +168,16 @@ def _outcome_words(scenario: Scenario, name: str) -> str:
         if outcome.equals is not None:
             parts.append(f"{shown} is {_level_words(issue, outcome.equals)}")
     if outcome.result is not None:
-        parts.append(f"the talks end in {outcome.result}")
+        parts.append({"talking": "the talks are still going on (the status quo holds)",
+                      "breakdown": "the talks have broken down"}.get(outcome.result,
+                                                                     f"the talks end in {outcome.result}"))
     if outcome.by is not None:
         parts.append(f"by {outcome.by:%d %B %Y}")
-    return " and ".join(parts)
+    as_of = getattr(outcome, "as_of", None)
+    text = " and ".join(parts)
+    if as_of is not None:
+        text += f", as of {as_of:%d %B %Y}"
+    return text
 
 
 _FIELD_WORDS = {
@@ -211,10 +217,13 @@ def _in_month(scenario: Scenario, month: Any) -> str:
     def date(m: float) -> str:
         return f"{start + pd.DateOffset(months=int(m)):%b %Y}"
 
+    if isinstance(month, Uniform):
+        return (f"between {_num(month.low)} and {_num(month.high)} months after the start, any time equally likely "
+                f"({date(month.low)} to {date(month.high)})")
     if isinstance(month, _Dist):
         low, high = month.support()
-        return f"at a month {describe_param(month)} after the start ({date(low)} to {date(high)})"
-    return f"in {date(float(month))} (month {_num(float(month))} after the start)"
+        return f"{describe_param(month)} months after the start ({date(low)} to {date(high)})"
+    return f"in {date(float(month))} ({_num(float(month))} months after the start)"
 
 
 def scenario_in_words(scenario: Scenario) -> dict[str, list[str]]:
@@ -249,7 +258,7 @@ def scenario_in_words(scenario: Scenario) -> dict[str, list[str]]:
                      f"How much each issue matters to it: {_weights(scenario, actor.salience)}.",
                      f"Outside option (added to the value of no deal): {describe_param(actor.outside_option)}; "
                      f"concession exponent (below 1 tough, above 1 soft): {describe_param(actor.concession)}; "
-                     f"patience per round: {describe_param(actor.patience)}; "
+                     f"patience per month: {describe_param(actor.patience)}; "
                      f"noise in its beliefs about the others: {describe_param(actor.belief_noise)}; "
                      f"bargaining power: {describe_param(actor.power)}."]
         else:
@@ -264,8 +273,8 @@ def scenario_in_words(scenario: Scenario) -> dict[str, list[str]]:
     risk = describe_param(protocol.breakdown_risk, percent=True)
     words["How the talks run"] = [
         f"Protocol: {protocol.name.replace('_', ' ')}, {protocol.rounds} rounds of {protocol.round_length} "
-        f"from {protocol.start_date:%d %B %Y}{first}. Each round the talks may break down "
-        f"(chance per round: {risk})."]
+        f"from {protocol.start_date:%d %B %Y}{first}: the forecast's horizon, not a deadline. The talks may "
+        f"break down for reasons outside them (chance per month: {risk})."]
     if scenario.events:
         events = []
         for name, event in scenario.events.items():
@@ -320,7 +329,7 @@ def summary_tables(result: Any) -> dict[str, str]:
     scenario = src.scenario
     tables: dict[str, str] = {}
     frame = pdata.result_probabilities(src)
-    tables["How the talks end"] = _table(
+    tables["Where the talks stand at the end of the forecast"] = _table(
         ["result", "chance", "95% interval", "count"],
         [[r.result, _pct(r.estimate), _interval(r.low, r.high), f"{r.count:,}"] for r in frame.itertuples()])
     if scenario.outcomes:
