@@ -38,12 +38,11 @@ def format_forecast(row: Any) -> str:
     def number(x: float) -> str:
         return f"{x:.0f}" if abs(x - round(x)) < 5e-10 else f"{x:.3f}"
 
-    text = number(median)
-    if isinstance(unit, str) and unit:  # an issue with amounts ("" without a unit)
-        text += f" {unit}"
+    amounts = isinstance(unit, str)  # an issue with amounts has a unit ("" without one); pandas keeps None as NaN
+    text = number(median) + (f" {unit}" if amounts and unit else "")
     if high - low > 5e-10:
         text += f" ({number(low)}-{number(high)})"
-    if unit is None and isinstance(level, str):
+    if not amounts and isinstance(level, str):
         text = f"{level}: {text}"
     return text
 

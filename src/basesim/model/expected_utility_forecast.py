@@ -123,7 +123,7 @@ def summarise_forecasts(table: pd.DataFrame, scenario) -> pd.DataFrame:
     of the EC example; ``end``: after each world's last round). Columns
     ``median``, ``p05``, ``p95`` in the issue's amounts where it has them
     (else on its value scale), ``level`` (the label of the level nearest the
-    median), ``unit`` (the amounts' unit, ``""`` without one; None for an
+    median), ``unit`` (the amounts' unit, ``""`` without one; missing for an
     issue without amounts) and ``runs``. Raises
     :class:`~basesim.errors.UsageError` when the table has no forecasts.
     """
