@@ -186,7 +186,7 @@ def test_hard_facts_that_contradict_each_other_are_located_at_the_later_one(tmp_
     """)
     assert problems == [
         "FILE:5: observations.talking_again: contradicts observations.agreed: the talks cannot be talking on "
-        "2025-06-01 after being agreement on 2025-05-01 (an agreement or a breakdown holds)",
+        "2025-06-01 after being agreed on 2025-05-01 (an agreement or a breakdown holds)",
         "FILE:12: observations.no_relief: contradicts observations.relief: sanctions_relief cannot have not "
         "happened by 2025-06-01 when it had happened by 2025-04-01",
         "FILE:20: observations.tartus_gone: contradicts observations.tartus_full: tartus cannot be in two ranges "

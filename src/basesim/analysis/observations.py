@@ -434,11 +434,11 @@ def _contradiction(a: Fact, b: Fact, scenario: Scenario) -> str | None:
     if kind == "state":
         later = (lambda s: {s}) if same_day else (lambda s: _LATER[s])
         if not any(later(s) & b.states for s in a.states):
-            return (f"the talks cannot be {' or '.join(sorted(b.states))} on {b.date} after being "
-                    f"{' or '.join(sorted(a.states))} on {a.date} (an agreement or a breakdown holds)"
-                    if not same_day else
-                    f"the talks cannot be both {' or '.join(sorted(a.states))} and {' or '.join(sorted(b.states))} "
-                    f"on {a.date}")
+            words = {"talking": "talking", "agreement": "agreed", "breakdown": "broken off"}
+            first, second = (" or ".join(words[s] for s in STATES if s in f.states) for f in (a, b))
+            return (f"the talks cannot be {second} on {b.date} after being {first} on {a.date} "
+                    "(an agreement or a breakdown holds)" if not same_day else
+                    f"the talks cannot be both {first} and {second} on {a.date}")
     if kind == "event" and a.event == b.event and a.happened and not b.happened:
         return f"{a.event} cannot have not happened by {b.date} when it had happened by {a.date}"
     if kind == "event" and a.event == b.event and same_day and a.happened != b.happened:

@@ -26,6 +26,7 @@ from rich.table import Table
 
 from basesim.cli.app import MODE, app, emit, err_console, example, say, set_output, show, warn
 from basesim.cli.app import LazyModule
+from basesim.cli.common import ForceOption, claim_output
 from basesim.cli.options import (
     JsonOption,
     OutOption,
@@ -307,6 +308,7 @@ def forecast_command(
     workers: WorkersOption = None,
     figures: FiguresOption = True,
     show_progress: ProgressOption = True,
+    force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -315,7 +317,6 @@ def forecast_command(
     from basesim.analysis.forecasts import forecast_table
     from basesim.analysis.observations import load_observations
     from basesim.analysis.posterior import input_shift
-    from basesim.montecarlo.results import check_writable
     from basesim.scenario.loader import load_scenario, scenario_hash
 
     set_output(json=json_output, quiet=quiet)
@@ -331,7 +332,7 @@ def forecast_command(
             raise UsageError("--weights: pooling needs several protocols (--protocol all) and a weight for each"
                              + (f"; {', '.join(missing)} has none" if missing else ""))
     folder = out if out is not None else default_folder(scenario.name, "forecast")
-    check_writable(folder, option="--out")
+    claim_output(folder, option="--out", force=force)
 
     posteriors = _condition_each([(name, scenario, name) for name in protocols], observed,
                                  show_progress=show_progress, as_of=date, seed=seed, target_ess=ess,
@@ -401,8 +402,8 @@ def forecast_command(
             long = picked.rename(columns={"key": "question", "protocol": "forecaster", "estimate": "probability"})
             labels = dict(zip(long["question"], long["label"]))
             figure = ensemble_figure(long, pooled[pooled["question"].isin(set(long["question"]))], labels=labels,
-                                     subtitle=f"{scenario.title or scenario.name} · as of {date.date()} · "
-                                              "whiskers: 95% Monte Carlo intervals · grey: range between protocols")
+                                     subtitle=f"{scenario.name} · as of {date.date()} · whiskers: 95% Monte Carlo "
+                                              "intervals · grey: range between protocols")
             written.append(_save_figure(figure, folder / "figures" / "ensemble.png"))
 
     record = {
@@ -496,6 +497,7 @@ def score_command(
     workers: WorkersOption = None,
     figures: FiguresOption = True,
     show_progress: ProgressOption = True,
+    force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -503,7 +505,6 @@ def score_command(
     from basesim.analysis.ensembles import pool_forecasts
     from basesim.analysis.observations import load_observations
     from basesim.analysis.track_record import model_forecasts, score_report
-    from basesim.montecarlo.results import check_writable
     from basesim.scenario.loader import load_scenario
 
     set_output(json=json_output, quiet=quiet)
@@ -522,7 +523,7 @@ def score_command(
                          "give questions a resolution (true or false), or an earlier --as-of")
     forecasters = _forecaster_names(scenarios, [chosen or [s.protocol.name] for s in scenarios])
     folder = out if out is not None else default_folder(scenarios[0].name, "score")
-    check_writable(folder, option="--out")
+    claim_output(folder, option="--out", force=force)
 
     posteriors = _condition_each(forecasters, observed, show_progress=show_progress, as_of=date, seed=seed,
                                  target_ess=ess, max_runs=max_runs, workers=workers)

@@ -21,7 +21,7 @@ def _colors(names: Sequence[str]) -> dict[str, str]:
 
 
 def plot_ensemble(forecasts: pd.DataFrame, pooled: pd.DataFrame, *, labels: dict[str, str] | None = None,
-                  subtitle: str = "", ax: Axes | None = None) -> Axes:
+                  subtitle: str = "", titles: bool = True, ax: Axes | None = None) -> Axes:
     """Each theory's forecast with its 95% Monte Carlo interval, the range between theories, and the pool.
 
     ``forecasts``: long, ``question``, ``forecaster``, ``probability`` and
@@ -62,16 +62,20 @@ def plot_ensemble(forecasts: pd.DataFrame, pooled: pd.DataFrame, *, labels: dict
     tidy(ax, grid="x")
     ax.legend(frameon=False, fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12),
               ncol=min(4, len(forecasters) + 1))
-    set_titles(ax, "Forecasts by theory, and pooled",
-               subtitle or "whiskers: 95% Monte Carlo intervals · grey: range between theories")
+    if titles:
+        set_titles(ax, "Forecasts by theory, and pooled",
+                   subtitle or "whiskers: 95% Monte Carlo intervals · grey: range between theories")
     return ax
 
 
 def ensemble_figure(forecasts: pd.DataFrame, pooled: pd.DataFrame, *, labels: dict[str, str] | None = None,
                     subtitle: str = "") -> Figure:
     questions = pooled["question"].nunique()
-    figure = Figure(figsize=(8.5, 1.6 + 0.6 * questions), layout="constrained", dpi=100)
-    plot_ensemble(forecasts, pooled, labels=labels, subtitle=subtitle, ax=figure.add_subplot())
+    figure = Figure(figsize=(8.5, 1.6 + 0.5 * questions), layout="constrained", dpi=100)
+    plot_ensemble(forecasts, pooled, labels=labels, titles=False, ax=figure.add_subplot())
+    figure.suptitle("Forecasts by theory, and pooled", x=0.01, ha="left", fontsize=11, fontweight="bold", color=INK)
+    figure.supxlabel(subtitle or "whiskers: 95% Monte Carlo intervals · grey: range between theories", fontsize=8,
+                     color=MUTED)
     return figure
 
 
