@@ -208,3 +208,17 @@ def test_file_level_mistakes(tmp_path):
         load_observations(_write(tmp_path, "as_of: 2025-03-01\n"), BASELINE)
     with pytest.raises(ScenarioError, match=r"nowhere.yaml: no such file"):
         load_observations(tmp_path / "nowhere.yaml", BASELINE)
+
+
+def test_the_readme_example_is_a_valid_observations_file():
+    import re
+
+    import yaml
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## Forecasting: observe, forecast, score\n", 1)[1].split("\n## ", 1)[0]
+    example = yaml.safe_load(re.findall(r"```yaml\n(.*?)```", section, flags=re.S)[0])
+    observed = observations_from_data(example, BASELINE)
+    assert set(observed.observations) == {"talks_go_on", "no_agreement", "assad_not_extradited", "relief"}
+    assert not observed.observations["relief"].hard
+    assert observed.questions["khmeimim_end_2025"].forecasts == {"market": 0.7}
