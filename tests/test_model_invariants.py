@@ -112,7 +112,8 @@ def test_no_agreement_below_a_reservation_utility(draws, tables, protocol):
         table = Table(draws, int(k), protocol=protocol).run()
         assert table.result == "agreement", k
         for negotiator in table.negotiators:
-            assert negotiator.utility[table.agreement] >= negotiator.reservation_utility - TOLERANCE, (k, negotiator.name)
+            worth = negotiator.utility[table.agreement]
+            assert worth >= negotiator.reservation_utility - TOLERANCE, (k, negotiator.name)
 
 
 def test_nash_agreements_give_every_principal_a_positive_gain(scenario, draws, tables):

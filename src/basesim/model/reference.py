@@ -31,8 +31,8 @@ months after the start (``Delta``: a day is 1/30.4375 months, a week
   talks that never end in a deal ``V_a = (rho s + lambda b) / (rho + lambda)``
   with ``rho = -ln patience`` and ``lambda = -ln(1 - h)`` per month, exactly
   ``s`` when ``lambda = 0`` or ``s = b`` and ``b`` when only ``rho = 0`` (so no
-  rounding makes ``b > V`` out of a tie); reservation ``r_a = max(V_a, b_a)``. The per-round
-  hazard is ``q = 1 - (1 - h) ** Delta``.
+  rounding makes ``b > V`` out of a tie); reservation ``r_a = max(V_a, b_a)``.
+  The per-round hazard is ``q = 1 - (1 - h) ** Delta``.
 - ``alternating_offers``: events apply at the start of their round (the
   first round starting at or after an event's ``month``, or its ``round``):
   set or add, clipped to the field's range; then, if an event of this round
@@ -133,7 +133,7 @@ from basesim.errors import UsageError
 from basesim.scenario.sampling import FIELD_BOUNDS, Draws, parameter_slot
 from basesim.scenario.schema import PROTOCOLS, Scenario, parse_round_length
 
-__all__ = ["Party", "Negotiator", "Table", "play_one", "batch_row"]
+__all__ = ["Negotiator", "Party", "Table", "batch_row", "play_one"]
 
 NEG_INF = float("-inf")
 
@@ -206,7 +206,7 @@ class Party(mesa.Agent):
     curve per issue.
     """
 
-    def __init__(self, model: "Table", name: str, index: int, world: int):
+    def __init__(self, model: Table, name: str, index: int, world: int):
         super().__init__(model)
         draws = model.draws
         scenario = model.scenario
@@ -239,7 +239,7 @@ class Party(mesa.Agent):
 class Negotiator(Party):
     """A principal: proposes in its turn, answers the others' offers, may walk out."""
 
-    def __init__(self, model: "Table", name: str, index: int, world: int, slot: int):
+    def __init__(self, model: Table, name: str, index: int, world: int, slot: int):
         super().__init__(model, name, index, world)
         self.slot = slot
         scenario = model.scenario
@@ -608,7 +608,7 @@ class Table(mesa.Model):
         self.round += 1
         self.running = self.result == "talking" and self.round < self.rounds and self.protocol != "nash"
 
-    def run(self) -> "Table":
+    def run(self) -> Table:
         self.running = True
         while self.running:
             self.step()
