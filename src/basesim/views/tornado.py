@@ -32,8 +32,10 @@ HIGH_COLOR = "#08519c"
 
 
 def _value(x: float) -> str:
-    if float(x).is_integer():
+    if float(x).is_integer() or abs(x) >= 10:
         return f"{x:.0f}"
+    if abs(x) >= 1:
+        return f"{x:.1f}"
     return f"{x:.2g}" if abs(x) < 0.1 else f"{x:.2f}"
 
 
