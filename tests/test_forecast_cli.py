@@ -147,3 +147,15 @@ def test_score_needs_resolved_questions_after_the_as_of_date(tmp_path, capsys):
     code = main(["score", BASELINE, "--observed", FEB2025, *QUICK])
     assert code == 2
     assert "no resolved question resolves after the as-of date 2025-02-15" in capsys.readouterr().err
+
+
+def test_score_compares_scenarios_by_name(tmp_path, capsys):
+    path = _file(tmp_path, RESOLVED)
+    turkey = str(ROOT / "scenarios" / "turkey_presses.yaml")
+    code = main(["score", BASELINE, turkey, "--observed", path, "--out", str(tmp_path / "s"), "--no-figures",
+                 "--json", *QUICK])
+    data = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert data["forecasters"] == ["baseline", "turkey_presses"]
+    assert {row["forecaster"] for row in data["scores"]} >= {"baseline", "turkey_presses", "pooled (equal)"}
+    assert sum(data["weights"].values()) == pytest.approx(1.0)
