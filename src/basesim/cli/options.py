@@ -59,7 +59,8 @@ SeedOption = Annotated[
 ]
 ProtocolOption = Annotated[
     str | None,
-    typer.Option("--protocol", help="alternating_offers, equilibrium or nash (default: the scenario's)."),
+    typer.Option("--protocol",
+                 help="alternating_offers, equilibrium, nash or expected_utility (default: the scenario's)."),
 ]
 WorkersOption = Annotated[
     int | None, typer.Option("--workers", help="Worker processes (default: all cores; 1 runs in-process).")

@@ -51,7 +51,7 @@ if TYPE_CHECKING:
 
 ProtocolOption = Annotated[
     str | None,
-    typer.Option("--protocol", help="alternating_offers, equilibrium or nash (default: the scenario's); "
+    typer.Option("--protocol", help="alternating_offers, equilibrium, nash or expected_utility (default: the scenario's); "
                                     "'all' with basesim run: each in OUT/<protocol>/ and compared."),
 ]
 
@@ -310,7 +310,8 @@ def trace_command(
     seed: SeedOption = None,
     overrides: SetOption = None,
     protocol: Annotated[
-        str | None, typer.Option("--protocol", help="alternating_offers, equilibrium or nash (default: the run's).")
+        str | None,
+        typer.Option("--protocol", help="alternating_offers, equilibrium, nash or expected_utility (default: the run's)."),
     ] = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,

@@ -48,7 +48,7 @@ FIELD_HELP: dict[str, dict[str, str]] = {
         "belief_noise": "Standard deviation of the noise in this principal's beliefs about the others.",
     },
     "Protocol": {
-        "name": "alternating_offers (default), equilibrium or nash.",
+        "name": "alternating_offers (default), equilibrium, nash or expected_utility.",
         "rounds": "Number of rounds before the deadline.",
         "round_length": "Length of a round: 'N unit', unit one of day, week, month, quarter, year.",
         "start_date": "Date of round 0 (YYYY-MM-DD).",
