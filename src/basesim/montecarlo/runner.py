@@ -39,6 +39,7 @@ import pandas as pd
 
 from basesim.errors import UsageError
 from basesim.scenario.loader import load_scenario, with_overrides
+from basesim.montecarlo.memory import release_freed_memory, worker_started
 from basesim.montecarlo.provenance import collect_provenance, describe_call, now
 from basesim.montecarlo.results import RunResult
 from basesim.scenario.sampling import Draws, sample
@@ -216,7 +217,7 @@ def play_batch(scenario: Scenario, draws: Draws, *, protocol: str, summary_only:
 
 
 def _play_task(task: _Task) -> list[BatchOutput]:
-    return [
+    outputs = [
         play_batch(
             task.scenario,
             batch_draws(task.scenario, seed=task.seed, index=index, size=size, batch_size=task.batch_size),
@@ -226,6 +227,8 @@ def _play_task(task: _Task) -> list[BatchOutput]:
         )
         for index, size in task.batches
     ]
+    release_freed_memory()  # memory stays flat over millions of runs (basesim.montecarlo.memory)
+    return outputs
 
 
 def _batches(runs: int, batch_size: int) -> Iterator[tuple[int, int]]:
@@ -250,6 +253,7 @@ def _tasks(batches: Iterator[tuple[int, int]], group: int, make: Callable[[tuple
 def _ignore_sigint() -> None:  # pragma: no cover - runs in worker processes
     # Ctrl-C is the parent's to handle: it cancels the run and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_started()  # inherited pages stay shared (basesim.montecarlo.memory)
 
 
 def _parallelism(executor: cf.Executor | None, workers: int) -> int:
