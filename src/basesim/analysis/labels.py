@@ -92,6 +92,12 @@ def input_label(scenario: Scenario, path: str, *, short: bool = False) -> str:
         return _capital(name) + (": " + ".".join(parts[2:]) if len(parts) > 2 else "")
     if parts[0] == "protocol" and len(parts) == 2:
         return _capital(_PROTOCOL_WORDS.get(parts[1], parts[1].replace("_", " ")))
+    if parts[0] == "breakdown" and len(parts) == 4 and parts[1] == "alternatives" and parts[3] == "probability":
+        breakdown = getattr(scenario, "breakdown", None)
+        alternatives = getattr(breakdown, "alternatives", None) or {}
+        alternative = alternatives.get(parts[2])
+        name = (alternative.label if alternative is not None and alternative.label else parts[2].replace("_", " "))
+        return f"Weight of \u201c{name}\u201d after a breakdown"
     if parts[0] == "breakdown" and len(parts) >= 2:
         return _capital("breakdown: " + " ".join(p.replace("_", " ") for p in parts[1:]))
     return str(path)

@@ -60,14 +60,14 @@ def set_titles(ax: Axes, title: str | None, subtitle: str | None, *, width: int 
     """A bold title and a grey subtitle above the axes, wrapped to fit; long paths never squeeze the plot.
 
     ``width`` is the title's wrap width in characters (default: what the
-    Axes' width holds at 11 pt, at most 60; the subtitle gets 1.3 times as many).
+    Axes' width holds at 11 pt, with room for the layout to come, at most 60; the subtitle gets 1.3 times as many).
     """
     if width is None:
         try:
             inches = ax.get_position().width * ax.figure.get_figwidth()
         except AttributeError:
             inches = 6.0
-        width = int(max(24, min(60, inches * 11)))
+        width = int(max(24, min(60, inches * 9)))  # before constrained layout shrinks the Axes
     lines = textwrap.wrap(subtitle, int(width * 1.3)) if subtitle else []
     if title:
         title = "\n".join(textwrap.wrap(title, width))
@@ -398,4 +398,19 @@ def sensitivity_figure(
         else:
             plot_input_ranking(table, output=output, top=top, ax=ax, label=(labels or {}).get(output),
                                subtitle=subtitle if k == 0 else None, names=names)
+    from basesim.views.layout import legends_below
+
+    for ax in figure.axes[1:]:  # one legend for the grid, below it
+        if ax.get_legend() is not None:
+            ax.get_legend().remove()
+    first = figure.axes[0]
+    if sobol and tornado is not None and not tornado.empty and first.get_legend() is not None:
+        from matplotlib.lines import Line2D
+
+        handles = list(first.get_legend().legend_handles)
+        labels_shown = [t.get_text() for t in first.get_legend().get_texts()]
+        handles.append(Line2D([], [], linestyle=""))
+        labels_shown.append("\u2191 / \u2193 after a name: a high value raises / lowers the chance")
+        first.legend(handles, labels_shown, frameon=False, ncol=3)
+    legends_below(figure, axes=[first], ncol=3)
     return figure
