@@ -35,8 +35,21 @@ from rich.text import Text
 from basesim._version import __version__
 from basesim.errors import BasesimError, ScenarioError
 
+#: The order ``basesim --help`` lists the commands in: check, run, analyse, show; any other after these.
+COMMAND_ORDER = ("validate", "show", "schema", "run", "trace", "compare", "sweep", "sensitivity", "discover",
+                 "forecast", "score", "plot", "report")
+
+
+class _OrderedGroup(typer.core.TyperGroup):
+    def list_commands(self, ctx: Any) -> list[str]:
+        names = list(super().list_commands(ctx))
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(names, key=lambda name: (rank.get(name, len(rank)), names.index(name)))
+
+
 app = typer.Typer(
     name="basesim",
+    cls=_OrderedGroup,
     help="Negotiation scenario simulator: run, inspect and analyse negotiation scenarios.",
     epilog="\b\nExample:\n  basesim run scenarios/baseline.yaml\n\nEvery command takes --help; bad input exits "
            "with code 2.",

@@ -24,6 +24,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from basesim.cli.app import app, emit, example, say, set_output, show
+from basesim.cli.common import ForceOption
 from basesim.cli.options import (
     ExportOption,
     JsonOption,
@@ -154,7 +155,8 @@ def quantile_table(summary: Summary) -> Table | None:
 # --- basesim run ---------------------------------------------------------------------------
 
 
-@app.command("run", epilog=example("basesim run scenarios/baseline.yaml --runs 20000 "
+@app.command("run", short_help="Run a scenario's Monte Carlo: summary, results folder, figures.",
+             epilog=example("basesim run scenarios/baseline.yaml --runs 20000 "
                                    "--set actors.turkey.leverage.syria=0.4"))
 def run_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file.")],
@@ -180,6 +182,7 @@ def run_command(
     figures: Annotated[
         bool, typer.Option("--figures/--no-figures", help="Write the standard figures to OUT/figures/.")
     ] = True,
+    force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -194,15 +197,17 @@ def run_command(
         return
     emit(run_one(file=file, runs=runs, seed=seed, overrides=overrides, protocol=protocol, out=out,
                  workers=workers, scheduler=scheduler, precision=precision, max_runs=max_runs,
-                 summary_only=summary_only, export=export, show_progress=show_progress, figures=figures))
+                 summary_only=summary_only, export=export, show_progress=show_progress, figures=figures,
+                 force=force))
 
 
 def check_run_options(*, runs: int | None, seed: int | None, protocol: str | None, workers: int | None,
-                      precision: float | None, max_runs: int | None) -> None:
+                      precision: float | None, max_runs: int | None, summary_only: bool = False) -> None:
     """Every check of ``basesim run``'s numbers, before anything is loaded or played."""
-    from basesim.montecarlo.runner import check_positive, check_precision, check_protocol, check_seed
+    from basesim.montecarlo.runner import check_positive, check_precision, check_protocol, check_runs, check_seed
 
-    check_positive(runs, option="--runs")
+    check_runs(runs, option="--runs", summary_only=summary_only)
+    check_runs(max_runs, option="--max-runs", summary_only=summary_only)
     check_seed(seed, option="--seed")
     check_protocol(protocol, option="--protocol")
     check_positive(workers, option="--workers")
@@ -217,21 +222,22 @@ def check_run_options(*, runs: int | None, seed: int | None, protocol: str | Non
 def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[str] | None,
             protocol: str | None, out: Path | None, workers: int | None, scheduler: str | None,
             precision: float | None, max_runs: int | None, summary_only: bool, export: list[str] | None,
-            show_progress: bool, figures: bool) -> dict[str, Any]:
+            show_progress: bool, figures: bool, force: bool = False) -> dict[str, Any]:
     """One ``basesim run``: check, run, save, print; return what ``--json`` prints."""
-    from basesim.montecarlo.results import check_writable
+    from basesim.cli.common import claim_output
+    from basesim.montecarlo.results import save_results
     from basesim.scenario.loader import load_scenario
 
     # every check before any world is played
     check_run_options(runs=runs, seed=seed, protocol=protocol, workers=workers, precision=precision,
-                      max_runs=max_runs)
+                      max_runs=max_runs, summary_only=summary_only)
     scenario = load_scenario(file, overrides)
     planned = (max_runs or DEFAULT_MAX_RUNS) if precision is not None else (runs or scenario.monte_carlo.runs)
     formats = check_export_formats(export, rows=planned)
     if formats and summary_only:
         raise UsageError("--format: a --summary-only run keeps no runs table to export; drop one of the two")
     folder = out if out is not None else default_out(scenario)
-    check_writable(folder, option="--out")
+    claim_output(folder, option="--out", force=force, staged=True)  # held until the command ends
     command = command_line("run", [
         ("file", file), ("--runs", runs), ("--seed", seed), ("--set", overrides or []), ("--protocol", protocol),
         ("--out", out), ("--workers", workers), ("--scheduler", scheduler), ("--precision", precision),
@@ -246,7 +252,7 @@ def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[s
                               summary_only=summary_only, progress=progress)
     result.provenance["command"] = command
     result.provenance["argv"] = list(sys.argv)
-    result.save(folder)
+    save_results(result, folder, force=force, option="--out", force_hint="--force")  # whole or not at all
     exported = export_tables({"runs": result.table, "summary": result.summary.table}, folder, stem="runs",
                              formats=formats) if formats else []
 
@@ -303,7 +309,8 @@ def _trace_source(file: Path, overrides: list[str] | None, seed: int | None,
     return scenario, seed if seed is not None else scenario.monte_carlo.seed, protocol, None
 
 
-@app.command("trace", epilog=example("basesim trace scenarios/baseline.yaml --replicate 42"))
+@app.command("trace", short_help="Replay one negotiation of a run round by round.",
+             epilog=example("basesim trace scenarios/baseline.yaml --replicate 42"))
 def trace_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file, or a results folder of a run.")],
     replicate: Annotated[int, typer.Option("--replicate", help="The replicate (row of the run's table) to replay.")],

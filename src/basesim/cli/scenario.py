@@ -70,7 +70,8 @@ def _problem_data(problem: Any) -> dict[str, Any]:
     return {"file": problem.file, "line": problem.line, "path": problem.path, "message": problem.message}
 
 
-@app.command(epilog=example("basesim validate scenarios/*.yaml"))
+@app.command(short_help="Check scenario files: OK, or every problem at FILE:LINE.",
+             epilog=example("basesim validate scenarios/*.yaml"))
 def validate(
     files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Scenario YAML files to check.")],
     json_output: JsonOption = False,
@@ -236,7 +237,8 @@ def _settings_table(scenario: Scenario) -> Table:
     return table
 
 
-@app.command(epilog=example("basesim show scenarios/turkey_presses.yaml --set protocol.name=nash --summary"))
+@app.command(short_help="Print the resolved scenario (after extends and --set).",
+             epilog=example("basesim show scenarios/turkey_presses.yaml --set protocol.name=nash --summary"))
 def show(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Scenario YAML file.")],
     overrides: SetOption = None,
@@ -291,7 +293,8 @@ def write_text(path: Path, text: str) -> None:
         raise OutputError(f"{path}: cannot write: {exc.strerror or exc}") from exc
 
 
-@app.command(epilog=example("basesim schema --out scenarios/scenario.schema.json"))
+@app.command(short_help="Print the JSON Schema of scenario files (for editors).",
+             epilog=example("basesim schema --out scenarios/scenario.schema.json"))
 def schema(
     out: Annotated[
         Path | None, typer.Option("--out", metavar="FILE", help="Write the schema to FILE instead of stdout.")
