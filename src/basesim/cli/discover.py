@@ -15,6 +15,7 @@ import typer
 from rich.table import Table
 
 from basesim.cli.app import app, emit, example, say, set_output, show
+from basesim.cli.common import ForceOption, claim_output
 from basesim.cli.options import JsonOption, QuietOption, records
 from basesim.errors import UsageError
 
@@ -47,13 +48,14 @@ def discover_command(
                                   help="Where to write discovery.csv and discovery.png (default: the results folder; "
                                        "for a scenario file, nothing is written).")
     ] = None,
+    force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """PRIM scenario discovery: the box of input ranges where an outcome is much more likely, with its coverage
     and density."""
     from basesim.analysis.discovery import discover
-    from basesim.montecarlo.results import atomic_write, check_writable, load_results
+    from basesim.montecarlo.results import atomic_write, load_results
     from basesim.montecarlo.runner import check_positive, check_seed
 
     set_output(json=json_output, quiet=quiet)
@@ -76,7 +78,7 @@ def discover_command(
         result = run(scenario, runs=runs, seed=seed)
         folder = out
     if folder is not None:
-        check_writable(folder, option="--out")
+        claim_output(folder, option="--out", force=force)
     found = discover(result, output=output, boxes=boxes, min_coverage=min_coverage, max_inputs=max_inputs)
     say(f"{result.scenario.title or result.scenario.name}: when does \u201c{found.label}\u201d happen? "
         f"It holds in {found.cases:,} of {found.runs:,} runs ({found.base_density:.1%}).")

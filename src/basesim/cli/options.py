@@ -99,8 +99,10 @@ def default_folder(name: str | None, kind: str | None = None, *, root: Path = Pa
     """``results/<name>[-<kind>]-<YYYYmmdd-HHMMSS>``, with ``-2``, ``-3``, ... if that folder exists."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     base = root / "-".join(part for part in (name or "scenario", kind, stamp) if part)
+    from basesim.montecarlo.output import in_use
+
     folder, n = base, 2
-    while folder.exists():
+    while folder.exists() or in_use(folder):  # another command may hold it without having written it yet
         folder, n = Path(f"{base}-{n}"), n + 1
     return folder
 

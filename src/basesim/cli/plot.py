@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from basesim.cli.app import app, emit, example, say, set_output, show
+from basesim.cli.common import ForceOption, claim_output
 from basesim.cli.options import (
     ExportOption,
     JsonOption,
@@ -77,10 +78,15 @@ def _shown(folder: Path, paths: list[Path]) -> str:
 
 
 def write_run_figures(result: RunResult, folder: Path, *, format: str = "png") -> list[Path]:
-    """The standard figures of a finished run into ``FOLDER/figures/`` (what ``basesim run`` leaves)."""
+    """The standard figures of a finished run into ``FOLDER/figures/`` (what ``basesim run`` leaves), whole or
+    not at all (drawn into a temporary sibling folder, renamed into place)."""
+    from basesim.montecarlo.output import staged_folder
     from basesim.views.plots import write_figures
 
-    return write_figures(result, Path(folder) / FIGURES_FOLDER, format=format)
+    target = Path(folder) / FIGURES_FOLDER
+    with staged_folder(target, option="--out") as stage:
+        written = write_figures(result, stage, format=format)
+    return [target / path.name for path in written]
 
 
 def comparison_table(results: Mapping[str, RunResult], *, title: str) -> Table:
@@ -171,11 +177,12 @@ def plot_command(
     replicate: Annotated[
         int | None, typer.Option("--replicate", help="The run to show in the 'negotiation' figure (default: a typical deal).")
     ] = None,
+    force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Redraw the figures of a saved run, without running it again."""
-    from basesim.montecarlo.results import check_writable, load_results
+    from basesim.montecarlo.results import load_results
     from basesim.views.plots import write_figures
 
     set_output(json=json_output, quiet=quiet)
@@ -184,7 +191,7 @@ def plot_command(
     result = load_results(results_dir)
     _check_replicate(replicate, result)
     folder = out if out is not None else Path(results_dir) / FIGURES_FOLDER
-    check_writable(folder, option="--out")
+    claim_output(folder, option="--out", force=force)
     written = write_figures(result, folder, format=format, kinds=kinds, replicate=replicate)
     say(f"Wrote {len(written)} figure{'s' if len(written) != 1 else ''} to {_shown(folder, written)}", markup=True)
     emit({"folder": str(folder), "figures": [str(path) for path in written]})
@@ -228,17 +235,17 @@ def compare_command(
         bool, typer.Option("--figures/--no-figures", help="Also write each run's standard figures.")
     ] = True,
     show_progress: ProgressOption = True,
+    force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
     """Run several scenarios and draw them side by side (grouped bars with intervals)."""
     from basesim.cli.running import executor_for, run_data, run_progress, run_scenario
-    from basesim.montecarlo.results import check_writable
-    from basesim.montecarlo.runner import check_positive, check_protocol, check_seed
+    from basesim.montecarlo.runner import check_positive, check_protocol, check_runs, check_seed
     from basesim.scenario.loader import load_scenario
 
     set_output(json=json_output, quiet=quiet)
-    check_positive(runs, option="--runs")
+    check_runs(runs, option="--runs")
     check_seed(seed, option="--seed")
     check_protocol(protocol, option="--protocol")
     check_positive(workers, option="--workers")
@@ -249,7 +256,7 @@ def compare_command(
     scenarios = [load_scenario(f, overrides) for f in files]  # every file checked before anything runs
     formats = check_export_formats(export, rows=max(runs or s.monte_carlo.runs for s in scenarios))
     folder = out if out is not None else default_folder("compare")
-    check_writable(folder, option="--out")
+    claim_output(folder, option="--out", force=force)
     results: dict[str, RunResult] = {}
     with ExitStack() as stack:
         executor = executor_for(scheduler, workers, stack)
@@ -289,14 +296,14 @@ def run_every_protocol(run_one: Any, *, file: Path, overrides: list[str] | None,
     ``OUT/``. Returns what ``--json`` prints: each protocol's record and the
     comparison.
     """
-    from basesim.montecarlo.results import check_writable, load_results
+    from basesim.montecarlo.results import load_results
     from basesim.scenario.loader import load_scenario
     from basesim.scenario.schema import PROTOCOLS
 
     format = "png"
     scenario = load_scenario(file, overrides)
     folder = out if out is not None else default_folder(scenario.name, "protocols")
-    check_writable(folder, option="--out")
+    claim_output(folder, option="--out", force=options.get("force", False))
     runs = {name: run_one(file=file, overrides=overrides, out=folder / name, protocol=name, **options)
             for name in PROTOCOLS}
     results = {name.replace("_", " "): load_results(folder / name) for name in PROTOCOLS}

@@ -28,6 +28,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from basesim.cli.app import MODE, app, emit, err_console, example, say, set_output, show, warn
+from basesim.cli.common import ForceOption, claim_output
 from basesim.cli.options import (
     ExportOption,
     JsonOption,
@@ -55,14 +56,18 @@ __all__ = ["parse_param", "parse_params", "sensitivity_command", "sweep_command"
 _RANGE = re.compile(r"^\s*([^:]+):([^:]+):([^:]+)\s*$")
 
 
+#: Most values of one ``--param`` and most points of a sweep's grid (each point is a whole Monte Carlo run).
+MAX_PARAM_VALUES, MAX_POINTS = 10_000, 100_000
+
+
 def _number(text: str) -> float | int | None:
-    import yaml
+    from basesim.scenario.yaml_source import YamlProblem, parse_yaml_value
 
     try:
-        value = yaml.safe_load(text)
-    except yaml.YAMLError:
+        value = parse_yaml_value(text)
+    except YamlProblem:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         return None
     return value
 
@@ -74,7 +79,8 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
     of whole numbers with whole steps gives whole numbers.
     """
     import numpy as np
-    import yaml
+
+    from basesim.scenario.yaml_source import YamlProblem, parse_yaml_value
 
     path, sep, spec = str(text).partition("=")
     path = path.strip()
@@ -89,6 +95,8 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
                              f"{match.group(2)!r}; {usage}")
         if not isinstance(num, int) or num < 1:
             raise UsageError(f"--param {path}: NUM must be a whole number >= 1, got {match.group(3).strip()!r}; {usage}")
+        if num > MAX_PARAM_VALUES:
+            raise UsageError(f"--param {path}: NUM may be at most {MAX_PARAM_VALUES:,}, got {num:,}")
         values = np.linspace(start, stop, num)
         if isinstance(start, int) and isinstance(stop, int) and np.allclose(values, np.round(values)):
             return path, [int(v) for v in np.round(values)]
@@ -100,9 +108,11 @@ def parse_param(text: str) -> tuple[str, list[Any]]:
         if not item.strip():
             raise UsageError(f"--param {path}: empty value in {spec!r}; {usage}")
         try:
-            values.append(yaml.safe_load(item))
-        except yaml.YAMLError:
+            values.append(parse_yaml_value(item))
+        except YamlProblem:
             values.append(item.strip())
+    if len(values) > MAX_PARAM_VALUES:
+        raise UsageError(f"--param {path}: at most {MAX_PARAM_VALUES:,} values, got {len(values):,}")
     return path, values
 
 
@@ -114,6 +124,10 @@ def parse_params(texts: list[str]) -> dict[str, list[Any]]:
         if path in grid:
             raise UsageError(f"--param {path}: given twice; give each parameter once with all its values")
         grid[path] = values
+    points = math.prod(len(values) for values in grid.values())
+    if points > MAX_POINTS:
+        raise UsageError(f"--param: the grid has {points:,} points; a sweep may have at most {MAX_POINTS:,} "
+                         "(each point is a whole Monte Carlo run)")
     return grid
 
 
@@ -187,6 +201,7 @@ def sweep_command(
     scheduler: SchedulerOption = None,
     export: ExportOption = None,
     show_progress: ProgressOption = True,
+    force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -194,14 +209,13 @@ def sweep_command(
     from types import SimpleNamespace
 
     from basesim.analysis.sweeps import sweep
-    from basesim.montecarlo.results import check_writable
-    from basesim.montecarlo.runner import check_positive, check_protocol, check_seed
+    from basesim.montecarlo.runner import check_positive, check_protocol, check_runs, check_seed
     from basesim.scenario.loader import load_scenario
     from basesim.views.plots import save_figure
     from basesim.views.sweep_plots import default_statistic, is_probability, sweep_figure
 
     set_output(json=json_output, quiet=quiet)
-    check_positive(runs, option="--runs")
+    check_runs(runs, option="--runs", summary_only=True)  # a sweep keeps each point's summary only
     check_seed(seed, option="--seed")
     check_protocol(protocol, option="--protocol")
     check_positive(workers, option="--workers")
@@ -218,7 +232,7 @@ def sweep_command(
         raise UsageError(f"--statistic: {statistic!r} is not a statistic of this sweep{hint}; expected one of "
                          f"{', '.join(statistics)}")
     folder = out if out is not None else default_folder(scenario.name, "sweep")
-    check_writable(folder, option="--out")
+    claim_output(folder, option="--out", force=force)  # a folder of an earlier sweep is resumed
     points = math.prod(len(v) for v in design.values())
 
     with ExitStack() as stack:
@@ -364,6 +378,7 @@ def sensitivity_command(
     ] = None,
     export: ExportOption = None,
     show_progress: ProgressOption = True,
+    force: ForceOption = False,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -372,8 +387,8 @@ def sensitivity_command(
 
     from basesim.analysis.sensitivity import check_outputs, input_ranking, output_label, sobol_sensitivity
     from basesim.cli.running import executor_for, run_progress, run_scenario
-    from basesim.montecarlo.results import atomic_write, check_writable
-    from basesim.montecarlo.runner import check_positive, check_protocol, check_seed
+    from basesim.montecarlo.results import atomic_write
+    from basesim.montecarlo.runner import check_positive, check_protocol, check_runs, check_seed
     from basesim.scenario.loader import load_scenario
     from basesim.views.plots import save_figure
     from basesim.views.sweep_plots import sensitivity_figure
@@ -381,7 +396,7 @@ def sensitivity_command(
     set_output(json=json_output, quiet=quiet)
     if method not in ("sobol", "ranking"):
         raise UsageError(f"--method: {method!r} is not a method; expected sobol or ranking")
-    check_positive(runs, option="--runs")
+    check_runs(runs, option="--runs")
     check_seed(seed, option="--seed")
     check_protocol(protocol, option="--protocol")
     check_positive(top, option="--top")
@@ -394,7 +409,7 @@ def sensitivity_command(
     scenario = load_scenario(file, overrides)
     chosen = check_outputs(scenario, outputs, option="--output")
     folder = out if out is not None else default_folder(scenario.name, "sensitivity")
-    check_writable(folder, option="--out")
+    claim_output(folder, option="--out", force=force)
 
     note = ""
     if method == "sobol":

@@ -25,6 +25,7 @@ memory stays flat however many runs are asked for.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import math
 import multiprocessing
 import os
@@ -48,6 +49,9 @@ from basesim.montecarlo.summary import Counts, Summary, max_half_width, named_ou
 
 __all__ = [
     "DEFAULT_MAX_RUNS",
+    "MAX_RUNS",
+    "MAX_TABLE_RUNS",
+    "check_runs",
     "batch_draws",
     "batch_rng",
     "check_protocol",
@@ -59,6 +63,11 @@ __all__ = [
 
 #: Most runs a ``precision`` run may take.
 DEFAULT_MAX_RUNS = 1_000_000
+
+#: Most runs of one call (``--runs``, ``--max-runs``): 10^9 is hours of work, and more never ends in practice.
+MAX_RUNS = 1_000_000_000
+#: Most runs that keep their table (one row of a few hundred bytes each); beyond it, ``summary_only``.
+MAX_TABLE_RUNS = 10_000_000
 
 #: Aim for tasks of at least this many worlds (batches are grouped below it).
 TASK_WORLDS = 2048
@@ -90,6 +99,20 @@ def check_positive(value: Any, *, option: str, what: str = "a positive whole num
     if not _is_int(value) or value < 1:
         _fail(f"{option}: must be {what}, got {value!r}")
     return int(value)
+
+
+def check_runs(runs: Any, *, option: str, summary_only: bool = False, summary_option: str = "--summary-only") -> int | None:
+    """``runs`` if it is a count of runs basesim can play (or None): at most :data:`MAX_RUNS`, and at most
+    :data:`MAX_TABLE_RUNS` when every run keeps a row of the table."""
+    runs = check_positive(runs, option=option)
+    if runs is None:
+        return None
+    if runs > MAX_RUNS:
+        _fail(f"{option}: at most {MAX_RUNS:,} runs, got {runs:,}")
+    if runs > MAX_TABLE_RUNS and not summary_only:
+        _fail(f"{option}: {runs:,} runs would keep a table of {runs:,} rows in memory; at most {MAX_TABLE_RUNS:,} "
+              f"keep their table (add {summary_option} to keep only the summary, up to {MAX_RUNS:,} runs)")
+    return runs
 
 
 def check_replicate(replicate: Any, *, option: str = "replicate") -> int:
@@ -253,6 +276,34 @@ def _tasks(batches: Iterator[tuple[int, int]], group: int, make: Callable[[tuple
 def _ignore_sigint() -> None:  # pragma: no cover - runs in worker processes
     # Ctrl-C is the parent's to handle: it cancels the run and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A fork inherits the parent's SIGTERM handler (the CLI's); a worker simply ends on SIGTERM.
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in worker processes
+    """On Linux, ask the kernel to send SIGTERM to this worker when its parent dies (prctl PR_SET_PDEATHSIG),
+    so that no worker outlives a parent that was killed."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request was in place
+        os._exit(1)
+
+
+def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes at once (an interrupted run does not wait for their tasks)."""
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):
+            process.terminate()
     worker_started()  # inherited pages stay shared (basesim.montecarlo.memory)
 
 
@@ -378,9 +429,11 @@ def run(
     seed, seed_source = resolve_seed(scenario, seed)
     B = int(model.batch_size(scenario))
     if precision is not None:
-        total = max_runs or DEFAULT_MAX_RUNS
+        total = check_runs(max_runs or DEFAULT_MAX_RUNS, option="max_runs", summary_only=summary_only,
+                           summary_option="summary_only=True")
     else:
-        total = runs or scenario.monte_carlo.runs
+        total = check_runs(runs or scenario.monte_carlo.runs, option="runs", summary_only=summary_only,
+                           summary_option="summary_only=True")
     workers = workers or os.cpu_count() or 1
 
     own_pool = executor is None and workers > 1
@@ -411,6 +464,10 @@ def run(
     started = now()
     try:
         _execute(tasks, executor=pool, in_flight=TASKS_PER_WORKER * parallel, on_batch=on_batch)
+    except BaseException:
+        if own_pool:  # Ctrl-C, SIGTERM, an error: stop the workers now rather than after their tasks
+            _stop_workers(pool)
+        raise
     finally:
         if own_pool:
             pool.shutdown(wait=True, cancel_futures=True)
