@@ -14,7 +14,7 @@ from basesim.cli import main
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = str(ROOT / "scenarios" / "baseline.yaml")
 FEB2025 = str(ROOT / "scenarios" / "observations" / "feb2025.yaml")
-QUICK = ["--ess", "200", "--workers", "1", "--no-progress"]
+QUICK = ["--ess", "200", "--max-runs", "2500", "--workers", "1", "--no-progress"]
 
 RESOLVED = """
     as_of: 2025-02-15
@@ -85,7 +85,7 @@ def test_score_scores_the_resolved_questions_and_writes_weights(tmp_path, capsys
     path = _file(tmp_path, RESOLVED)
     out = tmp_path / "score"
     code = main(["score", BASELINE, "--observed", path, "--protocol", "alternating_offers,equilibrium",
-                 "--out", str(out), *QUICK])
+                 "--out", str(out), *QUICK, "--max-runs", "600"])  # the equilibrium is the slow one
     captured = capsys.readouterr()
     assert code == 0
     assert "Scoring 4 resolved question(s) resolving after 2025-02-15" in captured.out
@@ -100,7 +100,8 @@ def test_score_scores_the_resolved_questions_and_writes_weights(tmp_path, capsys
 
     # the weights pool a later forecast
     again = main(["forecast", BASELINE, "--observed", path, "--protocol", "alternating_offers,equilibrium",
-                  "--weights", str(out / "weights.csv"), "--out", str(tmp_path / "weighted"), "--no-figures", *QUICK])
+                  "--weights", str(out / "weights.csv"), "--out", str(tmp_path / "weighted"), "--no-figures", *QUICK,
+                  "--max-runs", "600"])
     assert again == 0
     assert f"weights from {out / 'weights.csv'}" in capsys.readouterr().out
 
@@ -138,7 +139,7 @@ def test_impossible_observations_exit_2(tmp_path, capsys):
         observations:
           never: {date: 2025-03-01, state: talking, issue: tartus, equals: full lease}
     """)
-    code = main(["forecast", BASELINE, "--observed", path, "--max-runs", "300", *QUICK])
+    code = main(["forecast", BASELINE, "--observed", path, *QUICK, "--max-runs", "300"])
     assert code == 2
     assert f"error: {path}:2: observations.never: holds in none of the 300 worlds played" in capsys.readouterr().err
 
