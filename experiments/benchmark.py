@@ -1,6 +1,7 @@
-"""How fast basesim is, how much memory it takes, and where the time goes (issue 7).
+"""How fast basesim is, how much memory it takes, and where the time goes (issues 7 and 14).
 
-Four measurements, each a section of the results file:
+Six measurements, each a section of the results file, and a headline that
+sets them against issue 14's targets and says by how much each is missed:
 
 - ``throughput``: replications per second and peak memory of
   ``basesim.run(scenario, runs=, protocol=, workers=, summary_only=)`` for the
@@ -19,10 +20,21 @@ Four measurements, each a section of the results file:
   worker, each axis varied alone (experiments/benchmark_scenarios.py).
 - ``profile``: stage timings of the baseline under alternating offers, and a
   cProfile summary of the same run.
+- ``sampling``: CPU microseconds per replication of drawing the baseline's
+  inputs (``sampling.sample``), through scipy.stats' quantile functions and
+  through basesim's (``scenario.quantiles``), same draws, same process, and
+  how far the two sets of draws differ.
+- ``memory``: one long summary-only run (10^7 runs on the most workers), the
+  peak memory of the process tree in every tenth of it (every 10^6 runs),
+  and the trend: flat memory means no growth with the number of runs.
+
+``--engine NAME`` passes ``engine=NAME`` to ``basesim.run`` and
+``model.play`` once they take one (the compiled kernel of issue 14); every
+row records the engine it measured.
 
 Run from the repository root::
 
-    python experiments/benchmark.py            # the full run (~10 min on 2 cores)
+    python experiments/benchmark.py            # the full run (~10 min on 2 cores, half of it the 10^7-run memory section)
     python experiments/benchmark.py --quick    # a smoke run, tiny sizes, writes to a temp folder
     python experiments/benchmark.py --headline # rerun only the headline figures, kept with the rest
 
@@ -35,7 +47,9 @@ load average, so figures taken on a busy machine say so.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import cProfile
+import inspect
 import json
 import math
 import os
@@ -45,6 +59,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -66,7 +81,7 @@ from basesim.montecarlo.runner import batch_draws  # noqa: E402
 from basesim.scenario.schema import PROTOCOLS  # noqa: E402
 from basesim.montecarlo.summary import Counts, named_outcomes  # noqa: E402
 
-SECTIONS = ("throughput", "reference", "scaling", "profile")
+SECTIONS = ("throughput", "reference", "scaling", "profile", "sampling", "memory")
 DEFAULT_SCENARIO = REPO / "scenarios" / "baseline.yaml"
 MILLION = 1_000_000
 
@@ -108,7 +123,34 @@ def machine() -> dict[str, Any]:
     except ImportError:
         pass
     return {"cpus": os.cpu_count(), "cpu": cpu, "memory_gb": memory, "platform": platform.platform(),
-            "versions": versions(), "commit": _git_commit()}
+            "versions": {**versions(), **_optional_versions()}, "commit": _git_commit()}
+
+
+def _optional_versions() -> dict[str, str]:
+    """Versions of optional accelerators (numba, for the compiled kernel), where installed."""
+    from importlib import metadata
+
+    found = {}
+    for name in ("numba", "llvmlite"):
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return found
+
+
+def engine_options(engine: str | None, function: Any = None) -> dict[str, Any]:
+    """``{"engine": engine}`` for calls to ``basesim.run`` (or ``function``), ``{}`` for the default.
+
+    The compiled kernel (issue 14, item 1) will add an ``engine`` option; until then asking for one is
+    an error, so a figure is never credited to an engine that did not run."""
+    if engine is None:
+        return {}
+    function = function or basesim.run
+    if "engine" not in inspect.signature(function).parameters:
+        raise SystemExit(f"--engine: {function.__module__}.{function.__name__} takes no engine option yet "
+                         "(the compiled kernel of issue 14 adds it); leave --engine out")
+    return {"engine": engine}
 
 
 def _git_commit() -> str | None:
@@ -138,10 +180,19 @@ def cpu_seconds(who: int) -> float:
 def measure_in_child(spec: dict[str, Any]) -> dict[str, Any]:
     """Run one configuration in this (fresh) process; what the parent records."""
     scenario = load_scenario(spec["scenario"])
+    every = spec.get("progress_every")
+    reported = [0]
+
+    def progress(done: int, total: int) -> None:  # lines the parent reads to know where the run is
+        if done - reported[0] >= every or done == total:
+            reported[0] = done
+            print(f"progress {done}", flush=True)
+
     cpu0 = cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = basesim.run(scenario, runs=spec["runs"], seed=spec["seed"], protocol=spec["protocol"],
-                         workers=spec["workers"], summary_only=spec["summary_only"])
+                         workers=spec["workers"], summary_only=spec["summary_only"],
+                         progress=progress if every else None, **engine_options(spec.get("engine")))
     wall = time.perf_counter() - started
     cpu = cpu_seconds(resource.RUSAGE_SELF) + cpu_seconds(resource.RUSAGE_CHILDREN) - cpu0
     counts = result.summary.counts
@@ -177,27 +228,55 @@ def _tree_memory(process: Any) -> tuple[float, float]:
     return rss / 2**20, pss / 2**20
 
 
-def measure(spec: dict[str, Any], *, poll: float = 0.05) -> dict[str, Any]:
-    """Run ``spec`` in a fresh process, sampling the memory of its process tree."""
+def measure(spec: dict[str, Any], *, poll: float = 0.05, window: int | None = None) -> dict[str, Any]:
+    """Run ``spec`` in a fresh process, sampling the memory of its process tree.
+
+    With ``window``, also the tree's peak in every ``window`` runs (``row["windows"]``): the child
+    reports its progress on stdout as it goes."""
+    if window:
+        spec = {**spec, "progress_every": max(1, window // 8)}
     command = [sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)]
     row = {**spec, "scenario": Path(spec["scenario"]).name, **stamp()}
+    row.pop("progress_every", None)
     peak_rss = peak_pss = 0.0
+    windows: dict[int, dict[str, float]] = {}
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil comes with dask.distributed
         psutil = None
+    lines: list[str] = []
+    done = [0]
+
+    def read(stream) -> None:
+        for line in stream:
+            if line.startswith("progress "):
+                done[0] = int(line.split()[1])
+            else:
+                lines.append(line)
+
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO) as child:
+        reader = threading.Thread(target=read, args=(child.stdout,), daemon=True)
+        reader.start()
         handle = psutil.Process(child.pid) if psutil else None
         while child.poll() is None:
             if handle is not None:
                 rss, pss = _tree_memory(handle)
                 peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
+                if window:
+                    key = min(done[0] // window, max(0, math.ceil(spec["runs"] / window) - 1))
+                    slot = windows.setdefault(key, {"peak_pss_mb": 0.0, "peak_rss_mb": 0.0})
+                    slot["peak_pss_mb"] = max(slot["peak_pss_mb"], pss)
+                    slot["peak_rss_mb"] = max(slot["peak_rss_mb"], rss)
             time.sleep(poll)
-        out, err = child.communicate()
+        err = child.stderr.read()
+        reader.join(timeout=10)
     if child.returncode != 0:
         raise RuntimeError(f"benchmark child failed ({child.returncode}) for {spec}:\n{err[-4000:]}")
-    measured = json.loads(out.strip().splitlines()[-1])
+    measured = json.loads("".join(lines).strip().splitlines()[-1])
     row.update(measured)
+    if window:
+        row["window"] = window
+        row["windows"] = [{"runs_to": min((k + 1) * window, spec["runs"]), **windows[k]} for k in sorted(windows)]
     row["load_after"] = load_average()
     row["replications_per_s"] = spec["runs"] / measured["wall_s"]
     row["replications_per_cpu_s"] = spec["runs"] / measured["cpu_s"] if measured["cpu_s"] > 0 else math.nan
@@ -217,7 +296,8 @@ def throughput_configs(args: argparse.Namespace) -> list[dict[str, Any]]:
                         protocol == "alternating_offers" and workers == max(args.workers)):
                     continue
                 configs.append({"scenario": str(args.scenario), "protocol": protocol, "runs": runs,
-                                "workers": workers, "summary_only": runs >= MILLION, "seed": args.seed})
+                                "workers": workers, "summary_only": runs >= MILLION, "seed": args.seed,
+                                "engine": args.engine})
     return configs
 
 
@@ -258,11 +338,12 @@ def run_reference(args: argparse.Namespace, say) -> list[dict[str, Any]]:
     for protocol in args.reference_protocols:
         say(f"reference: {protocol}, vectorised {worlds} worlds x {args.repeats}, "
             f"reference {args.reference_worlds} worlds")
-        row = {"protocol": protocol, "scenario": Path(args.scenario).name, **stamp()}
-        play(draws.take(np.arange(min(16, worlds))), protocol=protocol)  # warm caches
+        row = {"protocol": protocol, "scenario": Path(args.scenario).name, "engine": args.engine, **stamp()}
+        engine = engine_options(args.engine, play)
+        play(draws.take(np.arange(min(16, worlds))), protocol=protocol, **engine)  # warm caches (and compile)
         vector_wall, vector_cpu = [], []
         for _ in range(args.repeats):
-            table, wall, cpu = _timed(play, draws, protocol=protocol)
+            table, wall, cpu = _timed(play, draws, protocol=protocol, **engine)
             vector_wall.append(wall)
             vector_cpu.append(cpu)
         n_ref = min(args.reference_worlds, worlds)
@@ -300,7 +381,7 @@ def mean_rounds(counts: Counts) -> float:
 
 
 def scaling_point(scenario, axis: str, value: int, protocol: str, *, seed: int, budget: float,
-                  fixed_runs: int | None) -> dict[str, Any]:
+                  fixed_runs: int | None, engine_name: str | None = None) -> dict[str, Any]:
     from benchmark_scenarios import variant
 
     if axis == "rounds_no_breakdown":
@@ -310,7 +391,8 @@ def scaling_point(scenario, axis: str, value: int, protocol: str, *, seed: int, 
     else:
         variant_scenario = variant(scenario, axis, value)
     B = batch_size(variant_scenario)
-    row = {"axis": axis, "value": value, "protocol": protocol,
+    engine = engine_options(engine_name)
+    row = {"axis": axis, "value": value, "protocol": protocol, "engine": engine_name,
            "issues": len(variant_scenario.issues), "outcomes": outcome_space(variant_scenario).size,
            "principals": len(variant_scenario.principals), "influencers": len(variant_scenario.influencers),
            "rounds": variant_scenario.protocol.rounds, "batch_size": B, **stamp()}
@@ -320,10 +402,10 @@ def scaling_point(scenario, axis: str, value: int, protocol: str, *, seed: int, 
         # a probe of one batch (which also warms caches), then whole batches filling the budget, at least two
         probe = min(B, 1024)
         _, wall, cpu = _timed(basesim.run, variant_scenario, runs=probe, seed=seed, protocol=protocol, workers=1,
-                              summary_only=True)
+                              summary_only=True, **engine)
         runs = B * max(2, math.ceil(budget * probe / max(cpu, 1e-3) / B))
     result, wall, cpu = _timed(basesim.run, variant_scenario, runs=runs, seed=seed, protocol=protocol,
-                               workers=1, summary_only=True)
+                               workers=1, summary_only=True, **engine)
     rounds_played = mean_rounds(result.summary.counts)
     row.update({
         "runs": runs, "wall_s": wall, "cpu_s": cpu,
@@ -344,7 +426,7 @@ def run_scaling(args: argparse.Namespace, say) -> list[dict[str, Any]]:
         for protocol in args.scaling_protocols:
             for value in values:
                 row = scaling_point(scenario, axis, value, protocol, seed=args.seed, budget=args.budget,
-                                    fixed_runs=args.scaling_runs)
+                                    fixed_runs=args.scaling_runs, engine_name=args.engine)
                 say(f"scaling: {axis}={value} {protocol}: K={row['outcomes']}, {row['runs']} runs, "
                     f"{row['us_per_replication']:,.1f} us/replication, {row['mean_rounds_played']:.1f} rounds")
                 rows.append(row)
@@ -356,8 +438,7 @@ def run_scaling(args: argparse.Namespace, say) -> list[dict[str, Any]]:
 #: Profile groups: label -> (file suffix, function name, use cumulative time).
 GROUPS = {
     "sampling (sampling.sample)": ("basesim/scenario/sampling.py", "sample", True),
-    "  of which scipy builds frozen distributions (rv_generic.freeze)": ("scipy/stats/_distn_infrastructure.py", "freeze", True),
-    "  of which Dirichlet gamma quantiles (gamma._ppf)": ("scipy/stats/_continuous_distns.py", "_ppf", True),
+    "  of which Dirichlet gamma quantiles (quantiles.gamma)": ("basesim/scenario/quantiles.py", "gamma", True),
     "utilities and beliefs at the start (BatchState.__init__)": ("basesim/model/state.py", "__init__", True),
     "events, re-deriving changed worlds (BatchState.apply_events)": ("basesim/model/state.py", "apply_events", True),
     "proposals (Principal.propose)": ("basesim/model/agents.py", "propose", True),
@@ -445,12 +526,105 @@ def _short(file: str) -> str:
     return file
 
 
+# --- sampling: scipy.stats' quantile functions against basesim's -----------------------------------------
+
+
+@contextlib.contextmanager
+def scipy_quantiles():
+    """Every distribution's ``ppf`` through scipy.stats (its ``scipy_ppf``), as before issue 14."""
+    from basesim.scenario import distributions
+
+    saved = {kind: kind.__dict__.get("ppf") for kind in distributions.DISTRIBUTIONS.values()}
+    for kind in saved:
+        kind.ppf = kind.scipy_ppf
+    try:
+        yield
+    finally:
+        for kind, ppf in saved.items():
+            if ppf is None:
+                del kind.ppf
+            else:
+                kind.ppf = ppf
+
+
+def _draw_arrays(draws) -> dict[str, np.ndarray]:
+    out = {f: getattr(draws, f) for f in draws.__dataclass_fields__ if isinstance(getattr(draws, f), np.ndarray)}
+    out.update({f"inputs.{k}": v for k, v in draws.inputs.items()})
+    out.update({f"event_values.{k}": v for k, v in draws.event_values.items()})
+    return out
+
+
+def run_sampling(args: argparse.Namespace, say) -> dict[str, Any]:
+    """CPU time of ``sampling.sample`` per replication, through each route; how far their draws differ."""
+    scenario = load_scenario(args.scenario)
+    B = batch_size(scenario)
+    say(f"sampling: {args.sampling_batches} batches of {B:,} worlds through scipy.stats and through basesim's "
+        "quantile functions")
+    out = {"scenario": Path(args.scenario).name, "batch_size": B, "batches": args.sampling_batches, **stamp()}
+
+    def per_replication() -> float:
+        batch_draws(scenario, seed=args.seed, index=0, size=B, batch_size=B)  # warm caches and tables
+        cpu = time.process_time()
+        for index in range(1, args.sampling_batches + 1):
+            batch_draws(scenario, seed=args.seed, index=index, size=B, batch_size=B)
+        return 1e6 * (time.process_time() - cpu) / (args.sampling_batches * B)
+
+    timings: dict[str, list[float]] = {"basesim": [], "scipy": []}
+    for _ in range(args.repeats):  # interleaved, so both see the same load
+        timings["basesim"].append(per_replication())
+        with scipy_quantiles():
+            timings["scipy"].append(per_replication())
+    out["us_per_replication"] = {route: float(np.median(values)) for route, values in timings.items()}
+    out["speedup"] = out["us_per_replication"]["scipy"] / out["us_per_replication"]["basesim"]
+
+    fast = _draw_arrays(batch_draws(scenario, seed=args.seed, index=0, size=B, batch_size=B))
+    with scipy_quantiles():
+        slow = _draw_arrays(batch_draws(scenario, seed=args.seed, index=0, size=B, batch_size=B))
+    differing, worst = [], 0.0
+    for key in slow:
+        a, b = np.asarray(slow[key], float), np.asarray(fast[key], float)
+        if not np.array_equal(a, b):
+            differing.append(key)
+            worst = max(worst, float(np.max(np.abs(a - b) / np.maximum(np.abs(a), np.finfo(float).tiny))))
+    out.update({"arrays": len(slow), "arrays_bit_identical": len(slow) - len(differing),
+                "arrays_differing": differing, "max_relative_difference": worst, "load_after": load_average()})
+    say(f"  {out['us_per_replication']['scipy']:.2f} -> {out['us_per_replication']['basesim']:.2f} CPU us per "
+        f"replication ({out['speedup']:.1f}x); {out['arrays_bit_identical']}/{out['arrays']} arrays bit for bit, "
+        f"the rest within {worst:.1e}")
+    return out
+
+
+# --- memory: the process tree's peak through a long summary-only run ----------------------------------------
+
+
+def run_memory(args: argparse.Namespace, say) -> list[dict[str, Any]]:
+    workers = max(args.workers)
+    spec = {"scenario": str(args.scenario), "protocol": "alternating_offers", "runs": args.memory_runs,
+            "workers": workers, "summary_only": True, "seed": args.seed, "engine": args.engine}
+    window = max(1, args.memory_runs // args.memory_windows)
+    say(f"memory: alternating_offers runs={args.memory_runs:,} workers={workers} summary_only=True, "
+        f"the tree's peak every {window:,} runs")
+    row = measure(spec, window=window)
+    row["replications_per_s"] = spec["runs"] / row["wall_s"]
+    peaks = [w["peak_pss_mb"] for w in row["windows"]]
+    # the trend leaves out the first window (the pool starting, caches filling) and the last (shutting down)
+    body = peaks[1:-1]
+    row["trend_mb_per_million"] = (float(np.polyfit(np.arange(len(body)) * window / MILLION, body, 1)[0])
+                                   if len(body) >= 3 else math.nan)  # fewer windows say nothing about a trend
+    row["growth_mb"] = float(max(body) - body[0]) if body else math.nan
+    say(f"  peak {row['peak_memory_mb']:,.0f} MB; per window " + ", ".join(f"{p:,.0f}" for p in peaks)
+        + f" MB; trend {row['trend_mb_per_million']:+.1f} MB per 10^6 runs (first and last window left out); "
+        f"{row['replications_per_s']:,.0f} replications/s (load {row['load_before']} -> {row['load_after']})")
+    return [row]
+
+
 # --- results: merge with an earlier file, write JSON and Markdown ----------------------------------------
 
 KEYS = {
-    "throughput": ("protocol", "runs", "workers", "summary_only"),
-    "reference": ("protocol",),
-    "scaling": ("axis", "value", "protocol"),
+    "throughput": ("protocol", "runs", "workers", "summary_only", "engine"),
+    "reference": ("protocol", "engine"),
+    "scaling": ("axis", "value", "protocol", "engine"),
+    "memory": ("protocol", "runs", "workers", "engine"),
 }
 
 
@@ -460,8 +634,8 @@ def merge(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     for section, value in new.items():
         if section in KEYS and isinstance(old.get(section), list):
             key = KEYS[section]
-            fresh = {tuple(row[k] for k in key) for row in value}
-            merged[section] = [row for row in old[section] if tuple(row[k] for k in key) not in fresh] + value
+            fresh = {tuple(row.get(k) for k in key) for row in value}
+            merged[section] = [row for row in old[section] if tuple(row.get(k) for k in key) not in fresh] + value
         else:
             merged[section] = value
     return merged
@@ -524,6 +698,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--axes", type=_names, default=list(AXES), help="scaling axes")
     parser.add_argument("--budget", type=float, default=None, help="seconds per scaling point (default 1.5)")
     parser.add_argument("--profile-batches", type=int, default=None, help="batches profiled (default 8)")
+    parser.add_argument("--sampling-batches", type=int, default=None, help="batches drawn per timing in the "
+                        "sampling section (default 20)")
+    parser.add_argument("--memory-runs", type=int, default=None, help="runs of the memory section "
+                        "(default 10^7)")
+    parser.add_argument("--memory-windows", type=int, default=10, help="windows the memory section reports a "
+                        "peak for (default 10: every 10^6 of 10^7 runs)")
+    parser.add_argument("--engine", default=None, help="engine= passed to basesim.run and model.play, once they "
+                        "take one (the compiled kernel of issue 14); default basesim's own")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
@@ -533,6 +715,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     unknown = [s for s in args.sections if s not in SECTIONS]
     if unknown:
         parser.error(f"--sections: unknown {', '.join(unknown)}; expected some of {', '.join(SECTIONS)}")
+    if args.engine is not None and "engine" not in inspect.signature(basesim.run).parameters:
+        parser.error("--engine: basesim.run takes no engine option yet (the compiled kernel of issue 14 adds it); "
+                     "leave --engine out")
     bad_axes = [a for a in args.axes if a not in AXES]
     if bad_axes:
         parser.error(f"--axes: unknown {', '.join(bad_axes)}; expected some of {', '.join(AXES)}")
@@ -545,6 +730,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.budget = args.budget or (0.05 if quick else 1.5)
     args.scaling_runs = 32 if quick else None
     args.profile_batches = args.profile_batches or (1 if quick else 8)
+    args.sampling_batches = args.sampling_batches or (1 if quick else 20)
+    args.memory_runs = args.memory_runs or (2_000 if quick else 10 * MILLION)
+    args.memory_windows = max(1, args.memory_windows)
     args.profile_top = 12 if quick else 20
     args.axes = {axis: AXES[axis][:2] if quick else AXES[axis] for axis in args.axes}
     args.reference_protocols = list(args.protocols)
@@ -580,6 +768,10 @@ def main(argv: list[str] | None = None) -> int:
         new["scaling"] = run_scaling(args, say)
     if "profile" in args.sections:
         new["profile"] = run_profile(args, say)
+    if "sampling" in args.sections:
+        new["sampling"] = run_sampling(args, say)
+    if "memory" in args.sections:
+        new["memory"] = run_memory(args, say)
 
     json_path = args.output / "benchmark_results.json"
     old: dict[str, Any] = {}

@@ -37,7 +37,7 @@ def benchmark_module():
 def test_quick_run_writes_json_and_markdown(quick_run):
     output, stdout = quick_run
     results = json.loads((output / "benchmark_results.json").read_text(encoding="utf-8"))
-    assert set(results) == {"meta", "throughput", "reference", "scaling", "profile"}
+    assert set(results) == {"meta", "throughput", "reference", "scaling", "profile", "sampling", "memory"}
     assert results["meta"]["quick"] is True
     assert "wrote" in stdout
 
@@ -59,10 +59,22 @@ def test_quick_run_writes_json_and_markdown(quick_run):
     assert {g["part"] for g in profile["groups"]} >= {"sampling (sampling.sample)", "proposals (Principal.propose)"}
     assert abs(sum(s["share"] for s in profile["stage_timings"]["stages"]) - 1) < 1e-9
 
+    sampling = results["sampling"]
+    assert sampling["us_per_replication"]["scipy"] > 0 and sampling["us_per_replication"]["basesim"] > 0
+    # every array is the same bit for bit, or within the gamma/beta quantiles' tolerance
+    assert sampling["arrays_bit_identical"] + len(sampling["arrays_differing"]) == sampling["arrays"]
+    assert sampling["max_relative_difference"] < 1e-12
+
+    (memory,) = results["memory"]
+    assert memory["runs_done"] == memory["runs"] == 2_000 and memory["summary_only"] is True
+    assert memory["windows"] and all(w["peak_pss_mb"] > 0 for w in memory["windows"])
+    assert memory["windows"][-1]["runs_to"] == 2_000
+
     page = (output / "benchmark_results.md").read_text(encoding="utf-8")
-    for heading in ("## Headline (issue 7 targets)", "## Replications per second and peak memory",
+    for heading in ("## Headline (issue 14 targets)", "## Replications per second and peak memory",
                     "## Vectorised batch vs one Mesa model per replication", "## How cost grows",
-                    "## Where the time goes"):
+                    "## Where the time goes", "## Sampling: scipy.stats' quantile functions against basesim's",
+                    "## Memory through a long run"):
         assert heading in page
     assert "Quick smoke run" in page
 
@@ -81,3 +93,27 @@ def test_unknown_section_is_refused(benchmark_module, capsys):
     with pytest.raises(SystemExit):
         benchmark_module.parse_args(["--sections", "speed"])
     assert "--sections: unknown speed" in capsys.readouterr().err
+
+
+def test_the_headline_says_by_how_much_a_target_is_missed():
+    sys.path.insert(0, str(SCRIPT.parent))
+    try:
+        report = importlib.import_module("benchmark_report")
+    finally:
+        sys.path.remove(str(SCRIPT.parent))
+    assert report.shortfall(50_000, 250_000) == (False, "missed by 200,000 (80%): 5.0× short")
+    assert report.shortfall(300_000, 250_000) == (True, "1.20× the target")
+    assert report.shortfall(520.0, 500, higher_is_better=False, unit=" MB") == (False, "missed by 20.0 MB (4% over)")
+    assert report.shortfall(float("nan"), 1.0) == (False, "not measured")
+
+
+def test_an_engine_basesim_does_not_have_is_refused(benchmark_module, capsys):
+    import inspect
+
+    import basesim
+
+    if "engine" in inspect.signature(basesim.run).parameters:
+        pytest.skip("basesim.run takes an engine now")
+    with pytest.raises(SystemExit):
+        benchmark_module.parse_args(["--engine", "numba"])
+    assert "--engine: basesim.run takes no engine option yet" in capsys.readouterr().err
