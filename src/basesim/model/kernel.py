@@ -1,0 +1,1212 @@
+"""The compiled per-world kernel: a batch of worlds played one world at a time (numba).
+
+What runs where
+---------------
+- :mod:`basesim.model.negotiation` (Mesa: agents, model, ``step``) plays a
+  batch of worlds *in parallel*, one numpy array per parameter over the
+  worlds: the vectorised batch. It is the oracle of this kernel, the engine
+  of :func:`basesim.model.trace` and of every interactive view.
+- :mod:`basesim.model.reference` plays ONE world as a plain Mesa model: the
+  oracle of the batch.
+- This module plays the same worlds one after another in compiled code, each
+  world's state (utilities of every outcome, believed scores, the plan of the
+  equilibrium) in a few kilobytes that stay in cache. ``basesim.model.play(draws,
+  engine="kernel")`` uses it and gives the batch's table, bit for bit.
+
+Equations are the batch's (docs/model.md; the protocols' modules cite the
+sources). Every floating-point operation is the batch's, in the batch's
+order:
+
+- utilities: per issue ``salience * g(|v - p|)``, influence mixed as in
+  :func:`~basesim.model.outcome_space.mix_influence` (actors in scenario
+  order), summed over issues left to right as
+  :func:`~basesim.model.outcome_space.outer_sum` does;
+- sums that numpy reduces along a contiguous last axis (over breakdown
+  alternatives, over issues when normalising saliences) use numpy's pairwise
+  summation (:func:`_pairwise_sum`); sums along another axis (leverage over
+  actors, Nash's objective over principals, responders' utilities) add one
+  term after the other from 0.0, as numpy does there;
+- ``exp``, ``log``, ``log1p``, ``expm1`` and ``power`` are numpy's own inner
+  loops, called through their addresses (:mod:`basesim.model.numpy_loops`):
+  numpy's SIMD versions differ from the C library's in the last bit for a
+  few percent of arguments, and the batch calls numpy. ``x ** 2``, ``x **
+  0.5`` and ``x ** -1`` with a scalar exponent are ``x * x``, ``sqrt(x)`` and
+  ``1 / x``, as numpy computes them;
+- believed scores are rounded once to float32 (``float32(1 + score)``), as in
+  :class:`~basesim.model.state.BatchState`.
+
+Only signs of zero may differ (``max(0.0, -0.0)``), and no result depends on
+one: zeros are compared, never divided by. The tests (tests/test_kernel.py)
+check kernel == batch on random scenarios under every protocol.
+
+Compilation
+-----------
+Every function is ``@njit(cache=True)``: the first run on a machine compiles
+the kernel of a protocol (some 10-40 s of CPU) and writes it to numba's cache
+(``__pycache__`` beside this file, or ``NUMBA_CACHE_DIR``); later runs load it
+in well under a second. :func:`warm` loads (or compiles) it before worker
+processes fork, so they share it. Constants of the batch (tolerances, the
+convergence bound) are passed at run time, never frozen into the cache.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from basesim.model import agents
+from basesim.model.numpy_loops import LoopsUnavailable, loop_addresses
+from basesim.model.outcome_space import CONCAVE as _CONCAVE, CONVEX as _CONVEX, LINEAR as _LINEAR, POINTS as _POINTS
+from basesim.model.outcome_space import OutcomeSpace
+from basesim.model.protocols import equilibrium, get_protocol
+from basesim.model.state import PARAMETERS, state_levels
+from basesim.scenario.sampling import FIELD_BOUNDS, SCALAR_FIELDS, Draws, parameter_slot
+from basesim.scenario.schema import RESULTS
+
+__all__ = ["PROTOCOLS", "KernelRun", "available", "run", "warm"]
+
+#: The protocols the kernel plays (others fall back to the vectorised batch).
+PROTOCOLS = ("alternating_offers", "equilibrium", "nash")
+
+_JIT = dict(cache=True, error_model="numpy", nogil=True)
+
+# indices into the loop addresses (numpy_loops.FUNCTIONS)
+_EXP, _LOG, _LOG1P, _EXPM1, _POWER = 0, 1, 2, 3, 4
+# the scalar fields, rows of the (8, A) per-world scalars (sampling.SCALAR_FIELDS)
+_POWER_F, _OUTSIDE, _CONCESSION, _PATIENCE, _NOISE, _DELAY, _DEADLINE, _LEARNING = range(8)
+assert SCALAR_FIELDS == ("power", "outside_option", "concession", "patience", "belief_noise", "delay_cost",
+                         "deadline", "learning_time")
+# event targets: 0 ideal_point (a, i), 1 salience (a, i), 2 leverage (b, a), 3 + field (a,), 11 breakdown_risk
+_IDEAL, _SALIENCE, _LEVERAGE, _SCALAR, _RISK = 0, 1, 2, 3, 11
+_SET, _ADD = 0, 1
+# the kernel's result codes; run() maps them to RESULTS' order
+_AGREEMENT, _BREAKDOWN, _TALKING = 0, 1, 2
+_RESULT_CODES = np.array([RESULTS.index(name) for name in ("agreement", "breakdown", "talking")], np.int8)
+# utility curves (outcome_space)
+LINEAR, CONCAVE, CONVEX, POINTS = 0, 1, 2, 3
+assert (LINEAR, CONCAVE, CONVEX, POINTS) == (_LINEAR, _CONCAVE, _CONVEX, _POINTS)
+# the constants array: tolerance of offers (agents), of the equilibrium, convergence, hull, solve rounds
+_TOL_OFFER, _TOL_EQ, _CONVERGED, _HULL_TOL, _SOLVE_ROUNDS = range(5)
+
+#: The scenario's constants, in the kernel's layout.
+Space = namedtuple("Space", "values shape curve curvature fixed expm1_k expm1_minus_k")
+Rules = namedtuple("Rules", "principals first months rounds status_quo breakdown constants loops principals_order")
+Events = namedtuple("Events", "round fires op_event op_kind op_attr op_i op_j op_low op_high values")
+Worlds = namedtuple("Worlds", "ideal salience leverage scalars risk weight ideal_z salience_z draw")
+Outputs = namedtuple("Outputs", "result end_round agreement proposer cause ideal salience leverage scalars risk")
+
+
+# --- numpy's inner loops, called from compiled code ----------------------------------------------------------
+
+
+def _loop_type():
+    i8p = ir.IntType(8).as_pointer()
+    i64p = ir.IntType(64).as_pointer()
+    return ir.FunctionType(ir.VoidType(), [i8p.as_pointer(), i64p, i64p, i8p])
+
+
+def _call_loop(builder, address, pointers, count):
+    """Call numpy's loop at ``address`` on contiguous float64 buffers ``pointers`` (inputs, then the output)."""
+    i8p, i64 = ir.IntType(8).as_pointer(), ir.IntType(64)
+    args = cgutils.alloca_once(builder, i8p, size=len(pointers))
+    steps = cgutils.alloca_once(builder, i64, size=len(pointers))
+    for k, pointer in enumerate(pointers):
+        builder.store(builder.bitcast(pointer, i8p), builder.gep(args, [ir.Constant(i64, k)]))
+        builder.store(ir.Constant(i64, 8), builder.gep(steps, [ir.Constant(i64, k)]))
+    dims = cgutils.alloca_once(builder, i64)
+    builder.store(count, dims)
+    function = builder.inttoptr(address, _loop_type().as_pointer())
+    builder.call(function, [args, dims, steps, ir.Constant(i8p, None)])
+
+
+def _is_vector(ty) -> bool:
+    return isinstance(ty, types.Array) and ty.dtype == types.float64 and ty.ndim == 1 and ty.layout == "C"
+
+
+@intrinsic
+def _loop1(typingctx, address, source, target, count):
+    """``target[:count] = f(source[:count])`` with numpy's loop of a unary f."""
+    if not (_is_vector(source) and _is_vector(target)):
+        return None
+    signature = types.void(types.uint64, source, target, types.int64)
+
+    def codegen(context, builder, sig, args):
+        pointers = [context.make_array(sig.args[k])(context, builder, args[k]).data for k in (1, 2)]
+        _call_loop(builder, args[0], pointers, args[3])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@intrinsic
+def _loop2(typingctx, address, first, second, target, count):
+    """``target[:count] = f(first[:count], second[:count])`` with numpy's loop of a binary f."""
+    if not (_is_vector(first) and _is_vector(second) and _is_vector(target)):
+        return None
+    signature = types.void(types.uint64, first, second, target, types.int64)
+
+    def codegen(context, builder, sig, args):
+        pointers = [context.make_array(sig.args[k])(context, builder, args[k]).data for k in (1, 2, 3)]
+        _call_loop(builder, args[0], pointers, args[4])
+        return context.get_dummy_value()
+
+    return signature, codegen
+
+
+@intrinsic
+def _scalar1(typingctx, address, x):
+    """f(x) for one float64, with numpy's loop of a unary f."""
+    signature = types.float64(types.uint64, types.float64)
+
+    def codegen(context, builder, sig, args):
+        double = ir.DoubleType()
+        source = cgutils.alloca_once(builder, double)
+        target = cgutils.alloca_once(builder, double)
+        builder.store(args[1], source)
+        _call_loop(builder, args[0], [source, target], ir.Constant(ir.IntType(64), 1))
+        return builder.load(target)
+
+    return signature, codegen
+
+
+@intrinsic
+def _scalar2(typingctx, address, x, y):
+    """f(x, y) for float64 arguments, with numpy's loop of a binary f."""
+    signature = types.float64(types.uint64, types.float64, types.float64)
+
+    def codegen(context, builder, sig, args):
+        double = ir.DoubleType()
+        first = cgutils.alloca_once(builder, double)
+        second = cgutils.alloca_once(builder, double)
+        target = cgutils.alloca_once(builder, double)
+        builder.store(args[1], first)
+        builder.store(args[2], second)
+        _call_loop(builder, args[0], [first, second, target], ir.Constant(ir.IntType(64), 1))
+        return builder.load(target)
+
+    return signature, codegen
+
+
+@njit(**_JIT)
+def _power_by_scalar(loops, x, exponent):
+    """``x ** exponent`` for an array ``x`` and a Python float exponent, as numpy computes it (fast paths)."""
+    if exponent == 2.0:
+        return x * x
+    if exponent == 0.5:
+        return np.sqrt(x)
+    if exponent == -1.0:
+        return 1.0 / x
+    if exponent == 1.0:
+        return x
+    if exponent == 0.0:
+        return 1.0
+    return _scalar2(loops[_POWER], x, exponent)
+
+
+# --- sums, as numpy orders them ----------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _pairwise_block(x, start, count):
+    """numpy's pairwise summation of at most 128 terms: sequential below 8, else 8 accumulators."""
+    if count < 8:
+        total = 0.0
+        for k in range(start, start + count):
+            total += x[k]
+        return total
+    r0, r1, r2, r3 = x[start], x[start + 1], x[start + 2], x[start + 3]
+    r4, r5, r6, r7 = x[start + 4], x[start + 5], x[start + 6], x[start + 7]
+    k = 8
+    while k < count - count % 8:
+        j = start + k
+        r0 += x[j]
+        r1 += x[j + 1]
+        r2 += x[j + 2]
+        r3 += x[j + 3]
+        r4 += x[j + 4]
+        r5 += x[j + 5]
+        r6 += x[j + 6]
+        r7 += x[j + 7]
+        k += 8
+    total = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while k < count:
+        total += x[start + k]
+        k += 1
+    return total
+
+
+@njit(**_JIT)
+def _pairwise_sum(x, start, count):
+    """numpy's pairwise summation of ``x[start:start + count]`` (a reduction along a contiguous axis).
+
+    Above 128 terms numpy sums both halves (the first a multiple of 8 long)
+    and adds them; done here with explicit stacks (numba's cache does not
+    keep recursive functions).
+    """
+    if count <= 128:
+        return _pairwise_block(x, start, count)
+    starts = np.empty(192, np.int64)
+    counts = np.empty(192, np.int64)
+    combine = np.empty(192, np.bool_)
+    values = np.empty(64)
+    top, held = 0, 0
+    starts[0], counts[0], combine[0] = start, count, False
+    top = 1
+    while top > 0:
+        top -= 1
+        s, c = starts[top], counts[top]
+        if combine[top]:
+            held -= 1
+            values[held - 1] = values[held - 1] + values[held]
+        elif c <= 128:
+            values[held] = _pairwise_block(x, s, c)
+            held += 1
+        else:
+            half = c // 2
+            half -= half % 8
+            starts[top], counts[top], combine[top] = s, c, True
+            starts[top + 1], counts[top + 1], combine[top + 1] = s + half, c - half, False
+            starts[top + 2], counts[top + 2], combine[top + 2] = s, half, False
+            top += 3
+    return values[0]
+
+
+@njit(**_JIT)
+def _row_sum(x, start, count):
+    """``x[start:start + count].sum()`` as numpy's ``sum(axis=-1)``: 0.0 plus the pairwise sum."""
+    return 0.0 + _pairwise_sum(x, start, count)
+
+
+# --- utilities of one world ----------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _level_terms(loops, space, ideal, salience, out, argument, result):
+    """Per-level utility terms ``salience[a, i] * g(|v_il - ideal[a, i]|)``, ``out`` (A, I, M).
+
+    As :func:`~basesim.model.outcome_space.level_terms`: ``g = 1 - d``;
+    concave ``1 - expm1(k d) / expm1(k)``; convex ``1 - expm1(-k d) / expm1(-k)``;
+    points: the interpolated utility of the level.
+    """
+    actors, issues = ideal.shape
+    count = 0
+    for a in range(actors):
+        for i in range(issues):
+            code = space.curve[i, a]
+            if code == CONCAVE or code == CONVEX:
+                k = space.curvature[i, a]
+                for level in range(space.shape[i]):
+                    distance = abs(space.values[i, level] - ideal[a, i])
+                    argument[count] = k * distance if code == CONCAVE else (-k) * distance
+                    count += 1
+    if count > 0:
+        _loop1(loops[_EXPM1], argument, result, count)
+    count = 0
+    for a in range(actors):
+        for i in range(issues):
+            code = space.curve[i, a]
+            weight = salience[a, i]
+            for level in range(space.shape[i]):
+                if code == LINEAR:
+                    g = 1.0 - abs(space.values[i, level] - ideal[a, i])
+                elif code == CONCAVE:
+                    g = 1.0 - result[count] / space.expm1_k[i, a]
+                    count += 1
+                elif code == CONVEX:
+                    g = 1.0 - result[count] / space.expm1_minus_k[i, a]
+                    count += 1
+                else:
+                    g = space.fixed[i, a, level]
+                out[a, i, level] = weight * g
+
+
+@njit(**_JIT)
+def _mix(terms, leverage, principals, shape, out):
+    """Effective terms of the principals, ``out`` (P, I, M): ``(1 - L_a) t_a + sum_b l_ba t_b`` (b in order)."""
+    actors = leverage.shape[0]
+    for slot in range(principals.size):
+        a = principals[slot]
+        total = 0.0
+        for b in range(actors):
+            total += leverage[b, a]
+        own = 1.0 - total
+        for i in range(shape.size):
+            for level in range(shape[i]):
+                acc = own * terms[a, i, level]
+                for b in range(actors):
+                    if b != a:
+                        acc = acc + leverage[b, a] * terms[b, i, level]
+                out[slot, i, level] = acc
+
+
+@njit(**_JIT)
+def _outer_sum(effective, slot, shape, out):
+    """``out[k] = ((t_0[l_0] + t_1[l_1]) + t_2[l_2]) + ...`` over the outcome space (C order)."""
+    size = shape[0]
+    for level in range(size):
+        out[level] = effective[slot, 0, level]
+    for i in range(1, shape.size):
+        m = shape[i]
+        for j in range(size - 1, -1, -1):
+            value = out[j]
+            for level in range(m - 1, -1, -1):
+                out[j * m + level] = value + effective[slot, i, level]
+        size *= m
+
+
+@njit(**_JIT)
+def _state_value(effective, slot, levels):
+    """Effective utility of one state's levels (I,): ``0.0 + t_0[l_0] + t_1[l_1] + ...`` (levels_utility)."""
+    total = 0.0
+    for i in range(levels.size):
+        total = total + effective[slot, i, levels[i]]
+    return total
+
+
+@njit(**_JIT)
+def _first_max(row, count):
+    best = 0
+    for k in range(1, count):
+        if row[k] > row[best]:
+            best = k
+    return best
+
+
+@njit(**_JIT)
+def _derive(loops, space, rules, ideal, salience, leverage, work):
+    """Utilities of every outcome, favourites and the state utilities of one world (BatchState.derive)."""
+    _level_terms(loops, space, ideal, salience, work.terms, work.argument, work.result)
+    _mix(work.terms, leverage, rules.principals, space.shape, work.effective)
+    count = work.utility.shape[1]
+    for p in range(rules.principals.size):
+        row = work.utility[p]
+        _outer_sum(work.effective, p, space.shape, row)
+        work.favourite[p] = _first_max(row, count)
+        work.status_quo_utility[p] = _state_value(work.effective, p, rules.status_quo[p])
+        for b in range(rules.breakdown.shape[1]):
+            work.breakdown_utility[p, b] = _state_value(work.effective, p, rules.breakdown[p, b])
+
+
+@njit(**_JIT)
+def _disagreement(talking, walkout, rho, lam):
+    """``(rho s + lambda b) / (rho + lambda)``, exactly ``s`` or ``b`` in the special cases (state.disagreement_value)."""
+    value = (rho * talking + lam * walkout) / (rho + lam)
+    if not rho > 0:
+        value = walkout
+    if lam > 0 and talking != walkout:
+        return value
+    return talking
+
+
+@njit(**_JIT)
+def _values(loops, rules, scalars, risk, weight, work):
+    """The values of not agreeing of one world (BatchState.values) and the per-round hazard."""
+    lam = -_scalar1(loops[_LOG1P], -risk)
+    alternatives = weight.size
+    for p in range(rules.principals.size):
+        a = rules.principals[p]
+        talking = work.status_quo_utility[p] - scalars[_DELAY, a]
+        for b in range(alternatives):
+            work.result[b] = work.breakdown_utility[p, b] * weight[b]
+        walkout = _row_sum(work.result, 0, alternatives) + scalars[_OUTSIDE, a]
+        rho = -_scalar1(loops[_LOG], scalars[_PATIENCE, a])
+        disagreement = _disagreement(talking, walkout, rho, lam)
+        work.talking[p] = talking
+        work.walkout[p] = walkout
+        work.disagreement[p] = disagreement
+        work.reservation[p] = disagreement if disagreement >= walkout else walkout
+    return -_scalar1(loops[_EXPM1], rules.months * _scalar1(loops[_LOG1P], -risk))
+
+
+@njit(**_JIT)
+def _believed_effective(loops, space, rules, p, scale, ideal, salience, leverage, ideal_z, salience_z, work):
+    """Every principal's effective terms as principal ``p`` believes them, noise ``scale`` -> work.seen (P, I, M).
+
+    As :func:`~basesim.model.outcome_space.believed_terms`: ideal points
+    ``clip(p + s z, 0, 1)``, saliences ``w exp(s z')`` renormalised (unchanged
+    without noise), then influence mixed.
+    """
+    actors, issues = ideal.shape
+    for a in range(actors):
+        for i in range(issues):
+            value = ideal[a, i] + scale * ideal_z[p, a, i]
+            work.believed_ideal[a, i] = min(max(value, 0.0), 1.0)
+            work.argument[a * issues + i] = scale * salience_z[p, a, i]
+    _loop1(loops[_EXP], work.argument, work.result, actors * issues)
+    for a in range(actors):
+        for i in range(issues):
+            work.argument[i] = salience[a, i] * work.result[a * issues + i]
+        if scale > 0:
+            total = _row_sum(work.argument, 0, issues)
+            for i in range(issues):
+                work.believed_salience[a, i] = work.argument[i] / total
+        else:
+            for i in range(issues):
+                work.believed_salience[a, i] = salience[a, i]
+    _level_terms(loops, space, work.believed_ideal, work.believed_salience, work.believed_terms, work.argument,
+                 work.result)
+    _mix(work.believed_terms, leverage, rules.principals, space.shape, work.seen)
+
+
+@njit(**_JIT)
+def _believed_score(loops, space, rules, p, scale, ideal, salience, leverage, ideal_z, salience_z, work):
+    """Proposer ``p``'s ranking of the outcomes, float32(1 + min over the others of their believed utility)."""
+    _believed_effective(loops, space, rules, p, scale, ideal, salience, leverage, ideal_z, salience_z, work)
+    count = work.utility.shape[1]
+    first = True
+    for q in range(rules.principals.size):
+        if q == p:
+            continue
+        if first:
+            _outer_sum(work.seen, q, space.shape, work.score)
+            first = False
+        else:
+            _outer_sum(work.seen, q, space.shape, work.other)
+            for k in range(count):
+                if not work.score[k] <= work.other[k]:
+                    work.score[k] = work.other[k]
+    for k in range(count):
+        work.believed_score[p, k] = np.float32(work.score[k] + 1.0)
+
+
+# --- alternating offers --------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _fractions(loops, rules, scalars, start, work):
+    """``min(t Delta / D, 1) ** (1 / beta)`` of every principal for rounds ``start`` .. T-1 (Principal.target)."""
+    remaining = rules.rounds - start
+    for p in range(rules.principals.size):
+        a = rules.principals[p]
+        exponent = 1.0 / scalars[_CONCESSION, a]
+        for j in range(remaining):
+            elapsed = ((start + j) * rules.months) / scalars[_DEADLINE, a]
+            work.argument[j] = elapsed if elapsed <= 1.0 else 1.0
+            work.other[j] = exponent
+        _loop2(loops[_POWER], work.argument, work.other, work.result, remaining)
+        for j in range(remaining):
+            work.fraction[p, start + j] = work.result[j]
+
+
+@njit(**_JIT)
+def _target(work, p, t):
+    r = work.reservation[p]
+    value = r + (1.0 - r) * (1.0 - work.fraction[p, t])
+    return value if value >= r else r
+
+
+@njit(**_JIT)
+def _apply_events(w, t, events, ideal, salience, leverage, scalars, risk):
+    """Apply the events of round ``t`` in world ``w`` (BatchState.apply_events).
+
+    Returns (any event fired, a preference changed, the new breakdown risk).
+    """
+    fired = False
+    preferences = False
+    touched_salience = False
+    touched_leverage = False
+    actors, issues = ideal.shape
+    for e in range(events.round.shape[1]):
+        if not (events.fires[w, e] and events.round[w, e] == t):
+            continue
+        fired = True
+        for o in range(events.op_event.size):
+            if events.op_event[o] != e:
+                continue
+            attribute, i, j = events.op_attr[o], events.op_i[o], events.op_j[o]
+            if attribute == _IDEAL:
+                current = ideal[i, j]
+            elif attribute == _SALIENCE:
+                current = salience[i, j]
+            elif attribute == _LEVERAGE:
+                current = leverage[i, j]
+            elif attribute == _RISK:
+                current = risk
+            else:
+                current = scalars[attribute - _SCALAR, i]
+            value = events.values[w, o]
+            new = value if events.op_kind[o] == _SET else current + value
+            new = min(max(new, events.op_low[o]), events.op_high[o])
+            if attribute == _IDEAL:
+                ideal[i, j] = new
+                preferences = True
+            elif attribute == _SALIENCE:
+                salience[i, j] = new
+                preferences = touched_salience = True
+            elif attribute == _LEVERAGE:
+                leverage[i, j] = new
+                preferences = touched_leverage = True
+            elif attribute == _RISK:
+                risk = new
+            else:
+                scalars[attribute - _SCALAR, i] = new
+                if attribute - _SCALAR == _NOISE:
+                    preferences = True
+        if touched_salience:  # normalise_salience, only where an event of this round changed one
+            for a in range(actors):
+                total = _row_sum(salience[a], 0, issues)
+                for i in range(issues):
+                    salience[a, i] = salience[a, i] / total if total > 0 else 1.0 / issues
+        if touched_leverage:
+            for a in range(actors):
+                total = 0.0
+                for b in range(actors):
+                    total += leverage[b, a]
+                scale = total if total >= 1.0 else 1.0
+                for b in range(actors):
+                    leverage[b, a] = leverage[b, a] / scale
+    return fired, preferences, risk
+
+
+@njit(**_JIT)
+def _walkout_cause(rules, scalars, work, t):
+    """The first principal (slot order) whose deadline has passed and for whom a breakdown beats talking, else -1."""
+    late_at = t * rules.months
+    for p in range(rules.principals.size):
+        if late_at >= scalars[_DEADLINE, rules.principals[p]] and work.walkout[p] > work.disagreement[p]:
+            return p
+    return -1
+
+
+@njit(**_JIT)
+def _play_alternating(space, rules, events, worlds, out, work):
+    loops = rules.loops
+    tolerance = rules.constants[_TOL_OFFER]
+    principals = rules.principals
+    count = work.utility.shape[1]
+    for w in range(worlds.ideal.shape[0]):
+        ideal, salience, leverage = out.ideal[w], out.salience[w], out.leverage[w]
+        scalars = out.scalars[w]
+        ideal[:] = worlds.ideal[w]
+        salience[:] = worlds.salience[w]
+        leverage[:] = worlds.leverage[w]
+        scalars[:] = worlds.scalars[w]
+        risk = worlds.risk[w]
+        weight = worlds.weight[w]
+        _derive(loops, space, rules, ideal, salience, leverage, work)
+        hazard = _values(loops, rules, scalars, risk, weight, work)
+        _fractions(loops, rules, scalars, 0, work)
+        work.believed[:] = False
+        for t in range(rules.rounds):
+            if events.round.shape[1] > 0:
+                fired, preferences, risk = _apply_events(w, t, events, ideal, salience, leverage, scalars, risk)
+                if fired:
+                    if preferences:
+                        _derive(loops, space, rules, ideal, salience, leverage, work)
+                        work.believed[:] = False
+                    hazard = _values(loops, rules, scalars, risk, weight, work)
+                    _fractions(loops, rules, scalars, t, work)
+            p = (rules.first + t) % principals.size
+            if not work.believed[p]:
+                _believed_score(loops, space, rules, p, scalars[_NOISE, principals[p]], ideal, salience, leverage,
+                                worlds.ideal_z[w], worlds.salience_z[w], work)
+                work.believed[p] = True
+            threshold = _target(work, p, t)
+            utility = work.utility[p]
+            score = work.believed_score[p]
+            offer = -1
+            best = np.float32(0.0)
+            for k in range(count):
+                if utility[k] >= threshold and score[k] > best:
+                    best = score[k]
+                    offer = k
+            if offer < 0:
+                offer = work.favourite[p]
+            accepted = utility[offer] >= work.reservation[p] - tolerance
+            for q in range(principals.size):
+                if q != p and accepted:
+                    accepted = work.utility[q, offer] >= _target(work, q, t) - tolerance
+            if accepted:
+                out.result[w] = _AGREEMENT
+                out.end_round[w] = t
+                out.agreement[w] = offer
+                out.proposer[w] = p
+                break
+            cause = _walkout_cause(rules, scalars, work, t)
+            if cause >= 0 or worlds.draw[w, t] < hazard:
+                out.result[w] = _BREAKDOWN
+                out.end_round[w] = t
+                out.cause[w] = cause
+                break
+        out.risk[w] = risk
+
+
+# --- equilibrium ---------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _frontier(utility, bar0, bar1, work):
+    """The Pareto frontier of the outcomes both principals accept (equilibrium.pareto_frontier) -> its size.
+
+    Fills work.hull_outcome, hull_x (U_0), hull_y (U_1), ordered by falling
+    U_1 (ties: falling U_0, then the lowest outcome index), keeping a point
+    when its U_0 beats every point before it.
+    """
+    count = utility.shape[1]
+    acceptable = 0
+    for k in range(count):
+        if utility[0, k] >= bar0 and utility[1, k] >= bar1:
+            work.candidates[acceptable] = k
+            work.keys[acceptable] = -utility[1, k]
+            acceptable += 1
+    if acceptable == 0:
+        return 0
+    order = np.argsort(work.keys[:acceptable], kind="mergesort")  # stable: the lowest index first among ties
+    size = 0
+    running = -np.inf
+    j = 0
+    while j < acceptable:
+        leader = work.candidates[order[j]]
+        second = utility[1, leader]
+        best = utility[0, leader]
+        end = j + 1
+        while end < acceptable and utility[1, work.candidates[order[end]]] == second:
+            k = work.candidates[order[end]]
+            if utility[0, k] > best:
+                best = utility[0, k]
+                leader = k
+            end += 1
+        if best > running:
+            work.hull_outcome[size] = leader
+            work.hull_x[size] = utility[0, leader]
+            work.hull_y[size] = second
+            size += 1
+            running = best
+        j = end
+    return size
+
+
+@njit(**_JIT)
+def _concave_hull(size, hull_tolerance, work):
+    """Drop frontier points below the chord of their kept neighbours, all at once per pass (equilibrium.concave_hull)."""
+    keep, drop, after = work.keep, work.drop, work.after
+    x, y = work.hull_x, work.hull_y
+    for j in range(size):
+        keep[j] = True
+    while True:
+        following = size
+        for j in range(size - 1, -1, -1):
+            after[j] = following
+            if keep[j]:
+                following = j
+        dropped = False
+        before = -1
+        for j in range(size):
+            drop[j] = False
+            if keep[j] and before >= 0 and after[j] < size:
+                i, k = before, after[j]
+                cross = (y[j] - y[i]) * (x[k] - x[i]) - (x[j] - x[i]) * (y[k] - y[i])
+                if cross < -hull_tolerance:
+                    drop[j] = True
+                    dropped = True
+            if keep[j]:
+                before = j
+        if not dropped:
+            break
+        for j in range(size):
+            if drop[j]:
+                keep[j] = False
+    kept = 0
+    for j in range(size):
+        if keep[j]:
+            work.hull_outcome[kept] = work.hull_outcome[j]
+            x[kept] = x[j]
+            y[kept] = y[j]
+            kept += 1
+    return kept
+
+
+@njit(**_JIT)
+def _lottery_round(size, threshold, p, tolerance, work):
+    """Two principals: the proposer's best lottery of neighbouring hull points giving the responder its threshold.
+
+    Returns (high, low, chance of high, agree, proposer's value, responder's value) (equilibrium._lottery_round).
+    """
+    q = 1 - p
+    mine = work.hull_x if p == 0 else work.hull_y
+    theirs = work.hull_x if q == 0 else work.hull_y
+    need = threshold[q]
+    enough = 0
+    for j in range(size):
+        if theirs[j] >= need - tolerance:
+            enough += 1
+    if enough == 0:  # nothing the responder accepts: no offer (its terms are never used)
+        return 0, 0, 1.0, False, 0.0, 0.0
+    above = enough - 1 if q == 1 else size - enough
+    below = above + 1 if q == 1 else above - 1
+    if not (0 <= below < size):
+        below = above
+        has_below = False
+    else:
+        has_below = True
+    q_above, q_below = theirs[above], theirs[below]
+    gap = q_above - q_below
+    share = (need - q_below) / gap if (has_below and gap > 0) else 1.0
+    share = min(max(share, 0.0), 1.0)
+    best = share * mine[above] + (1.0 - share) * mine[below]
+    their_value = share * q_above + (1.0 - share) * q_below
+    agree = best >= threshold[p] - tolerance
+    return work.hull_outcome[above], work.hull_outcome[below], share, agree, best, their_value
+
+
+@njit(**_JIT)
+def _pure_round(utility, threshold, p, tolerance, responders):
+    """Three or more principals: the proposer's best outcome every responder accepts (equilibrium._pure_round).
+
+    Returns (offer, agree).
+    """
+    principals, count = utility.shape
+    best = -np.inf
+    for k in range(count):
+        feasible = True
+        for q in range(principals):
+            if q != p and not utility[q, k] >= threshold[q] - tolerance:
+                feasible = False
+                break
+        responders[k] = 1.0 if feasible else 0.0
+        if feasible and utility[p, k] > best:
+            best = utility[p, k]
+    if best == -np.inf:
+        return 0, False
+    offer = -1
+    top = -np.inf
+    for k in range(count):
+        if responders[k] > 0.0 and utility[p, k] == best:
+            total = 0.0
+            for q in range(principals):
+                if q != p:
+                    total += utility[q, k]
+            if offer < 0 or total > top:
+                top = total
+                offer = k
+    return offer, best >= threshold[p] - tolerance
+
+
+@njit(**_JIT)
+def _solve(rules, utility, talking, walkout, discount, hazard, plan, work):
+    """Backward induction to the stationary equilibrium of one world's game (equilibrium.solve).
+
+    ``utility`` (P, K), ``talking``, ``walkout``, ``discount`` (P,), ``hazard``
+    per round. Fills ``plan`` per proposing position: high, low, chance, agree,
+    threshold (P, P), continuation (P, P).
+    """
+    constants = rules.constants
+    tolerance = constants[_TOL_EQ]
+    principals = talking.size
+    cycle = principals
+    two = principals == 2
+    value = work.value
+    for a in range(principals):
+        d = discount[a]
+        denominator = 1.0 - d * (1.0 - hazard)
+        never = ((1.0 - d) * talking[a] + d * hazard * walkout[a]) / denominator
+        value[a] = never if denominator > 0 else talking[a]
+    size = 0
+    if two:
+        bar0 = (walkout[0] if walkout[0] >= value[0] else value[0]) - tolerance
+        bar1 = (walkout[1] if walkout[1] >= value[1] else value[1]) - tolerance
+        size = _concave_hull(_frontier(utility, bar0, bar1, work), constants[_HULL_TOL], work)
+    current, before = work.current, work.before
+    threshold, continuation = work.threshold, work.continuation
+    for _ in range(max(int(constants[_SOLVE_ROUNDS]) // cycle, 1)):
+        for a in range(principals):
+            before[a] = value[a]
+            current[a] = value[a]
+        for position in range(cycle - 1, -1, -1):
+            p = rules.principals_order[position]
+            for a in range(principals):
+                d = discount[a]
+                c = (1.0 - d) * talking[a] + d * ((1.0 - hazard) * current[a] + hazard * walkout[a])
+                continuation[a] = c
+                threshold[a] = walkout[a] if walkout[a] >= c else c
+            if two:
+                high, low, chance, agree, mine, theirs = _lottery_round(size, threshold, p, tolerance, work)
+                if agree:
+                    current[p] = mine
+                    current[1 - p] = theirs
+                else:
+                    for a in range(principals):
+                        current[a] = continuation[a]
+            else:
+                high, agree = _pure_round(utility, threshold, p, tolerance, work.responders)
+                low, chance = high, 1.0
+                for a in range(principals):
+                    current[a] = utility[a, high] if agree else continuation[a]
+            plan.high[position] = high
+            plan.low[position] = low
+            plan.chance[position] = chance
+            plan.agree[position] = agree
+            for a in range(principals):
+                plan.threshold[position, a] = threshold[a]
+                plan.continuation[position, a] = continuation[a]
+        change = 0.0
+        for a in range(principals):
+            value[a] = current[a]
+            gap = abs(value[a] - before[a])
+            if gap > change:
+                change = gap
+        if not change > constants[_CONVERGED]:
+            break
+
+
+@njit(**_JIT)
+def _believed_game(loops, space, rules, p, t, scalars, ideal, salience, leverage, ideal_z, salience_z, weight, work):
+    """The game proposer ``p`` believes it is in at round ``t`` -> work.game_* (equilibrium.believed_game)."""
+    a_p = rules.principals[p]
+    months = t * rules.months
+    scale = scalars[_NOISE, a_p] * _scalar1(loops[_EXP], -months / scalars[_LEARNING, a_p])
+    _believed_effective(loops, space, rules, p, scale, ideal, salience, leverage, ideal_z, salience_z, work)
+    alternatives = weight.size
+    for q in range(rules.principals.size):
+        if q == p:
+            work.game_utility[q, :] = work.utility[q]
+            work.game_talking[q] = work.talking[q]
+            work.game_walkout[q] = work.walkout[q]
+            continue
+        a_q = rules.principals[q]
+        _outer_sum(work.seen, q, space.shape, work.game_utility[q])
+        work.game_talking[q] = _state_value(work.seen, q, rules.status_quo[q]) - scalars[_DELAY, a_q]
+        for b in range(alternatives):
+            work.result[b] = _state_value(work.seen, q, rules.breakdown[q, b]) * weight[b]
+        work.game_walkout[q] = _row_sum(work.result, 0, alternatives) + scalars[_OUTSIDE, a_q]
+
+
+@njit(**_JIT)
+def _play_equilibrium(space, rules, events, worlds, out, work):
+    loops = rules.loops
+    tolerance = rules.constants[_TOL_EQ]
+    principals = rules.principals
+    count = principals.size
+    truth, believed = work.truth, work.believed_plan
+    for w in range(worlds.ideal.shape[0]):
+        ideal, salience, leverage = worlds.ideal[w], worlds.salience[w], worlds.leverage[w]
+        scalars = worlds.scalars[w]
+        _derive(loops, space, rules, ideal, salience, leverage, work)
+        hazard = _values(loops, rules, scalars, worlds.risk[w], worlds.weight[w], work)
+        for a in range(count):
+            work.discount[a] = _power_by_scalar(loops, scalars[_PATIENCE, principals[a]], rules.months)
+        _solve(rules, work.utility, work.talking, work.walkout, work.discount, hazard, truth, work)
+        for t in range(rules.rounds):
+            position = t % count
+            p = rules.principals_order[position]
+            high, low = truth.high[position], truth.low[position]
+            chance, agree = truth.chance[position], truth.agree[position]
+            if scalars[_NOISE, principals[p]] > 0:  # the proposer plays the game it believes it is in
+                _believed_game(loops, space, rules, p, t, scalars, ideal, salience, leverage, worlds.ideal_z[w],
+                               worlds.salience_z[w], worlds.weight[w], work)
+                _solve(rules, work.game_utility, work.game_talking, work.game_walkout, work.discount, hazard,
+                       believed, work)
+                high, low = believed.high[position], believed.low[position]
+                chance, agree = believed.chance[position], believed.agree[position]
+            draw = worlds.draw[w, t]
+            offer = high if draw < chance else low
+            accepted = agree
+            for q in range(count):
+                if q != p and accepted:
+                    worth = chance * work.utility[q, high] + (1.0 - chance) * work.utility[q, low]
+                    accepted = worth >= truth.threshold[position, q] - tolerance
+            if accepted:
+                out.result[w] = _AGREEMENT
+                out.end_round[w] = t
+                out.agreement[w] = offer
+                out.proposer[w] = p
+                break
+            cause = -1
+            for q in range(count):
+                if work.walkout[q] > truth.continuation[position, q] + tolerance:
+                    cause = q
+                    break
+            if cause >= 0 or draw < hazard:
+                out.result[w] = _BREAKDOWN
+                out.end_round[w] = t
+                out.cause[w] = cause
+                break
+
+
+# --- nash ------------------------------------------------------------------------------------------------------
+
+
+@njit(**_JIT)
+def _play_nash(space, rules, events, worlds, out, work):
+    loops = rules.loops
+    principals = rules.principals
+    count = work.utility.shape[1]
+    for w in range(worlds.ideal.shape[0]):
+        scalars = worlds.scalars[w]
+        _derive(loops, space, rules, worlds.ideal[w], worlds.salience[w], worlds.leverage[w], work)
+        _values(loops, rules, scalars, worlds.risk[w], worlds.weight[w], work)
+        for k in range(count):
+            work.positive[k] = True
+        for p in range(principals.size):
+            r = work.reservation[p]
+            row = work.utility[p]
+            for k in range(count):
+                gain = row[k] - r
+                if not gain > 0:
+                    work.positive[k] = False
+                work.score[k] = gain if gain > 0 else 1.0
+            _loop1(loops[_LOG], work.score, work.logs[p], count)
+        offer = 0
+        exists = False
+        best = -np.inf
+        for k in range(count):
+            if not work.positive[k]:
+                continue
+            objective = 0.0
+            for p in range(principals.size):
+                objective += scalars[_POWER_F, principals[p]] * work.logs[p, k]
+            if not exists or objective > best:
+                best = objective
+                offer = k
+                exists = True
+        if exists:
+            out.result[w] = _AGREEMENT
+            out.end_round[w] = 0
+            out.agreement[w] = offer
+            out.proposer[w] = -1
+            continue
+        for p in range(principals.size):
+            if work.walkout[p] > work.disagreement[p]:
+                out.result[w] = _BREAKDOWN
+                out.end_round[w] = 0
+                out.cause[w] = p
+                break
+
+
+# --- packing a batch -----------------------------------------------------------------------------------------
+
+Plan = namedtuple("Plan", "high low chance agree threshold continuation")
+Work = namedtuple("Work", [
+    "terms", "effective", "utility", "favourite", "status_quo_utility", "breakdown_utility",
+    "talking", "walkout", "disagreement", "reservation", "argument", "result", "other", "score",
+    "believed_ideal", "believed_salience", "believed_terms", "seen", "believed_score", "believed", "fraction",
+    "discount", "value", "current", "before", "threshold", "continuation", "responders", "candidates", "keys",
+    "hull_outcome", "hull_x", "hull_y", "keep", "drop", "after", "truth", "believed_plan",
+    "game_utility", "game_talking", "game_walkout", "positive", "logs",
+])
+
+
+def _plan(principals: int) -> Plan:
+    return Plan(np.zeros(principals, np.int64), np.zeros(principals, np.int64), np.ones(principals),
+                np.zeros(principals, np.bool_), np.zeros((principals, principals)), np.zeros((principals, principals)))
+
+
+def _work(actors: int, principals: int, issues: int, levels: int, outcomes: int, alternatives: int,
+          rounds: int) -> Work:
+    flat = max(actors * issues * levels, actors * issues, outcomes, rounds, alternatives, issues, 1)
+    return Work(
+        terms=np.zeros((actors, issues, levels)), effective=np.zeros((principals, issues, levels)),
+        utility=np.zeros((principals, outcomes)), favourite=np.zeros(principals, np.int64),
+        status_quo_utility=np.zeros(principals), breakdown_utility=np.zeros((principals, alternatives)),
+        talking=np.zeros(principals), walkout=np.zeros(principals), disagreement=np.zeros(principals),
+        reservation=np.zeros(principals), argument=np.zeros(flat), result=np.zeros(flat), other=np.zeros(flat),
+        score=np.zeros(flat), believed_ideal=np.zeros((actors, issues)), believed_salience=np.zeros((actors, issues)),
+        believed_terms=np.zeros((actors, issues, levels)), seen=np.zeros((principals, issues, levels)),
+        believed_score=np.zeros((principals, outcomes), np.float32), believed=np.zeros(principals, np.bool_),
+        fraction=np.zeros((principals, max(rounds, 1))), discount=np.zeros(principals), value=np.zeros(principals),
+        current=np.zeros(principals), before=np.zeros(principals), threshold=np.zeros(principals),
+        continuation=np.zeros(principals), responders=np.zeros(outcomes), candidates=np.zeros(outcomes, np.int64),
+        keys=np.zeros(outcomes), hull_outcome=np.zeros(outcomes, np.int64), hull_x=np.zeros(outcomes),
+        hull_y=np.zeros(outcomes), keep=np.zeros(outcomes, np.bool_), drop=np.zeros(outcomes, np.bool_),
+        after=np.zeros(outcomes, np.int64), truth=_plan(principals), believed_plan=_plan(principals),
+        game_utility=np.zeros((principals, outcomes)), game_talking=np.zeros(principals),
+        game_walkout=np.zeros(principals), positive=np.zeros(outcomes, np.bool_),
+        logs=np.zeros((principals, outcomes)),
+    )
+
+
+@dataclass(frozen=True)
+class _Scenario:
+    """What the kernel needs of a scenario, packed once per scenario object."""
+
+    space: Space
+    rules: Rules
+    op_keys: tuple[tuple[str, str], ...]
+    op_arrays: tuple[np.ndarray, ...]
+    sizes: tuple[int, ...]
+    outcome_space: OutcomeSpace
+
+
+def _space_arrays(space: OutcomeSpace, actors: int) -> Space:
+    issues = len(space.shape)
+    width = max(space.shape)
+    values = np.zeros((issues, width))
+    curve = np.zeros((issues, actors), np.int64)
+    curvature = np.ones((issues, actors))
+    fixed = np.zeros((issues, actors, width))
+    for i, issue_values in enumerate(space.values):
+        values[i, :issue_values.size] = issue_values
+        curves = space.curves[i] if space.curves else None
+        if curves is not None:
+            curve[i] = curves.code
+            curvature[i] = curves.curvature
+            fixed[i, :, :issue_values.size] = curves.fixed
+    # as curve_value computes them: np.expm1 of the (A, 1) curvatures
+    expm1_k = np.expm1(curvature[:, :, None])[:, :, 0]
+    expm1_minus_k = np.expm1(-curvature[:, :, None])[:, :, 0]
+    return Space(values, np.array(space.shape, np.int64), curve, curvature, fixed, expm1_k, expm1_minus_k)
+
+
+def _event_ops(scenario) -> tuple[tuple[tuple[str, str], ...], tuple[np.ndarray, ...]]:
+    """One row per (event, set/add, path) in the batch's order; the value column is keyed by (event, path)."""
+    keys, rows = [], []
+    attributes = {"ideal_point": _IDEAL, "salience": _SALIENCE, "leverage": _LEVERAGE, "breakdown_risk": _RISK}
+    for e, (name, event) in enumerate(scenario.events.items()):
+        for kind_code, kind in ((_SET, "set"), (_ADD, "add")):
+            for path in getattr(event, kind):
+                attribute, index = parameter_slot(scenario, path)
+                code = attributes.get(attribute, _SCALAR + SCALAR_FIELDS.index(attribute) if attribute in SCALAR_FIELDS
+                                      else None)
+                low, high = FIELD_BOUNDS[attribute]
+                index = tuple(index) + (0,) * (2 - len(index))
+                keys.append((name, path))
+                rows.append((e, kind_code, code, index[0], index[1], low, high))
+    columns = list(zip(*rows)) if rows else [()] * 7
+    dtypes = (np.int64,) * 5 + (np.float64,) * 2
+    return tuple(keys), tuple(np.array(c, dtype=d) for c, d in zip(columns, dtypes))
+
+
+def _constants() -> np.ndarray:
+    return np.array([agents.TOLERANCE, equilibrium.TOLERANCE, equilibrium.CONVERGED, equilibrium.HULL_TOLERANCE,
+                     float(equilibrium.SOLVE_ROUNDS)])
+
+
+#: Packed scenarios by id, with the scenario itself held so that its id is not reused while cached.
+_PACKED: dict[int, tuple[Any, _Scenario]] = {}
+
+
+def _packed(scenario) -> _Scenario:
+    """The kernel's view of ``scenario``, packed once per scenario object (the last few kept)."""
+    held = _PACKED.get(id(scenario))
+    if held is not None and held[0] is scenario:
+        return held[1]
+    packed = _pack(scenario)
+    if len(_PACKED) >= 16:
+        _PACKED.pop(next(iter(_PACKED)))
+    _PACKED[id(scenario)] = (scenario, packed)
+    return packed
+
+
+def _pack(scenario) -> _Scenario:
+    space = OutcomeSpace.of(scenario)
+    actors = len(scenario.actors)
+    principals = np.array([scenario.actor_names.index(p) for p in scenario.principals], np.int64)
+    first = scenario.principals.index(scenario.protocol.first_proposer or scenario.principals[0])
+    status_quo, breakdown = state_levels(scenario)
+    count = principals.size
+    order = np.array([(first + t) % count for t in range(count)], np.int64)
+    rules = Rules(principals, int(first), float(scenario.months_per_round), int(scenario.protocol.rounds),
+                   status_quo, breakdown, _constants(), loop_addresses(), order)
+    keys, arrays = _event_ops(scenario)
+    sizes = (actors, count, len(space.shape), max(space.shape), space.size, breakdown.shape[1],
+             int(scenario.protocol.rounds))
+    return _Scenario(_space_arrays(space, actors), rules, keys, arrays, sizes, space)
+
+
+def _c(array, dtype=None) -> np.ndarray:
+    return np.ascontiguousarray(array, dtype=dtype)
+
+
+@dataclass
+class _Seat:
+    """A principal as outcome_table reads it."""
+
+    name: str
+    index: int
+    slot: int
+
+
+@dataclass
+class KernelRun:
+    """A batch played by the kernel: the arrays of :class:`~basesim.model.negotiation.NegotiationModel` after ``run``.
+
+    ``result``, ``end_round``, ``agreement``, ``proposer_slot``, ``cause`` (n,)
+    and ``final`` (the parameters in force when each world's talks ended), so
+    :func:`~basesim.model.negotiation.outcome_table` builds the same rows.
+    """
+
+    scenario: Any
+    space: OutcomeSpace
+    protocol: Any
+    principals: list[_Seat]
+    result: np.ndarray
+    end_round: np.ndarray
+    agreement: np.ndarray
+    proposer_slot: np.ndarray
+    cause: np.ndarray
+    final: dict[str, np.ndarray]
+
+
+_PLAYERS = {"alternating_offers": _play_alternating, "equilibrium": _play_equilibrium, "nash": _play_nash}
+
+
+def available() -> bool:
+    """Whether the kernel can run here (numpy's loops were found; see :mod:`basesim.model.numpy_loops`)."""
+    try:
+        loop_addresses()
+    except LoopsUnavailable:
+        return False
+    return True
+
+
+def run(draws: Draws, *, protocol: str | None = None):
+    """Play every world of ``draws`` with the kernel; protocols it does not play run on the vectorised batch.
+
+    Returns a :class:`KernelRun` (or, for another protocol, the batch's
+    :class:`~basesim.model.negotiation.NegotiationModel`) for
+    :func:`~basesim.model.negotiation.outcome_table`.
+    """
+    scenario = draws.scenario
+    name = protocol or scenario.protocol.name
+    protocol_object = get_protocol(name)  # a UsageError for an unknown name
+    if name not in PROTOCOLS:
+        from basesim.model.negotiation import _run
+
+        return _run(draws, name)
+    packed = _packed(scenario)
+    n = draws.n
+    actors, principals, issues, levels, outcomes, alternatives, rounds = packed.sizes
+    events = Events(_c(draws.event_round, np.int64), _c(draws.event_fires, np.bool_), *packed.op_arrays,
+                    _c(np.stack([draws.event_values[key] for key in packed.op_keys], axis=1) if packed.op_keys
+                       else np.zeros((n, 0))))
+    scalars = np.stack([getattr(draws, field) for field in SCALAR_FIELDS], axis=1)  # (n, 8, A)
+    worlds = Worlds(_c(draws.ideal_point, np.float64), _c(draws.salience, np.float64), _c(draws.leverage, np.float64),
+                    _c(scalars, np.float64), _c(draws.breakdown_risk, np.float64), _c(draws.breakdown_weight, np.float64),
+                    _c(draws.belief_ideal_z, np.float64), _c(draws.belief_salience_z, np.float64),
+                    _c(draws.breakdown_u, np.float64).reshape(n, rounds))
+    changes = name == "alternating_offers"  # only alternating offers applies events
+    out = Outputs(np.full(n, _TALKING, np.int8), np.full(n, -1, np.int64), np.full(n, -1, np.int64),
+                  np.full(n, -1, np.int64), np.full(n, -1, np.int64),
+                  np.empty_like(worlds.ideal) if changes else worlds.ideal,
+                  np.empty_like(worlds.salience) if changes else worlds.salience,
+                  np.empty_like(worlds.leverage) if changes else worlds.leverage,
+                  np.empty_like(worlds.scalars) if changes else worlds.scalars,
+                  np.empty_like(worlds.risk) if changes else worlds.risk)
+    work = _work(actors, principals, issues, levels, outcomes, alternatives, rounds)
+    _PLAYERS[name](packed.space, packed.rules, events, worlds, out, work)
+    final = {key: getattr(draws, key) for key in PARAMETERS}
+    if changes:
+        final.update(ideal_point=out.ideal, salience=out.salience, leverage=out.leverage, breakdown_risk=out.risk)
+        final.update({field: out.scalars[:, f] for f, field in enumerate(SCALAR_FIELDS)})
+    seats = [_Seat(p, scenario.actor_names.index(p), slot) for slot, p in enumerate(scenario.principals)]
+    return KernelRun(scenario, packed.outcome_space, protocol_object, seats, _RESULT_CODES[out.result], out.end_round,
+                     out.agreement, out.proposer, out.cause, final)
+
+
+def warm(scenario, protocol: str | None = None) -> None:
+    """Load (or, the first time on a machine, compile) the kernel of ``protocol`` by playing one world.
+
+    Called before worker processes fork, so that they share the compiled code.
+    """
+    from basesim.scenario.sampling import transform, unit_columns
+
+    name = protocol or scenario.protocol.name
+    if name in PROTOCOLS and available():
+        run(transform(scenario, np.full((1, len(unit_columns(scenario))), 0.5)), protocol=name)
