@@ -197,7 +197,7 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
             problems.append(
                 (
                     "actors",
-                    f"the leverage over {target!r} can sum to {total:g} ({', '.join(holders[target])});"
+                    f"the leverage over {target!r} can sum to {total:g} ({_some(holders[target])});"
                     " the total must be <= 1",
                 )
             )

@@ -236,7 +236,7 @@ class Issue(_Strict):
     label: str | None = None
     description: str | None = None
     unit: str | None = None
-    levels: list[LevelItem] | None = Field(default=None, min_length=2)
+    levels: list[LevelItem] | None = Field(default=None, min_length=2, max_length=1001)  # as range.steps
     range: Range | None = None
 
     @field_validator("levels")
