@@ -42,7 +42,9 @@ def test_every_shipped_scenario_loads(path):
     scenario = load_scenario(path)
     assert scenario.name == path.stem
     assert len(scenario.principals) >= 2
-    assert set(scenario.no_deal) == set(scenario.issue_names)
+    assert set(scenario.status_quo_levels) == set(scenario.issue_names)
+    for alternative in scenario.breakdown_alternatives.values():
+        assert set(alternative.levels) == set(scenario.issue_names)
     for actor in scenario.actors.values():
         assert set(actor.ideal_point) <= set(scenario.issue_names)
 
@@ -83,7 +85,14 @@ def test_alternatives_change_only_what_they_announce(path):
     changed -= {"name", "title", "description"}
     allowed = CHANGES[path.stem]
     assert changed, "an alternative must change something"
-    assert all(any(k == a or k.startswith(a + ".") for a in allowed) for k in changed), sorted(changed)
+
+    def announced(key: str) -> bool:
+        if key.startswith("sources.") or key.endswith(".source"):  # a changed number's source goes with it
+            key = key.removeprefix("sources.").removesuffix(".source")
+            return any(key == a or key.startswith(a + ".") or a.startswith(key + ".") for a in allowed)
+        return any(key == a or key.startswith(a + ".") for a in allowed)
+
+    assert all(announced(k) for k in changed), sorted(changed)
 
 
 @pytest.mark.parametrize("path", ALTERNATIVES, ids=[p.stem for p in ALTERNATIVES])
@@ -119,7 +128,7 @@ def test_the_alternatives_move_the_parameters_the_way_their_titles_say():
     assert mean(turkey.actors["turkey"].leverage["syria"]) > mean(base.actors["turkey"].leverage["syria"])
     assert turkey.events["turkish_defence_pact"].probability > base.events["turkish_defence_pact"].probability
     event = relief.events["sanctions_relief"]
-    assert event.probability == 1.0 and event.round == 1
+    assert event.probability == 1.0 and event.month == 1
     assert event.add["actors.syria.outside_option"] > base.events["sanctions_relief"].add["actors.syria.outside_option"]
     alpha, base_alpha = africa.actors["russia"].salience.alpha, base.actors["russia"].salience.alpha
     assert alpha["khmeimim"] / sum(alpha.values()) > base_alpha["khmeimim"] / sum(base_alpha.values())
@@ -206,7 +215,7 @@ def test_the_format_guide_examples_are_valid(tmp_path):
     for block in blocks[1:]:
         if "extends" not in (piece := yaml.safe_load(block) or {}):
             pieces.update({k: v for k, v in piece.items() if k not in pieces})
-    for key in ("protocol", "events", "outcomes", "monte_carlo", "no_deal"):
+    for key in ("protocol", "events", "outcomes", "monte_carlo", "status_quo", "breakdown"):
         data[key] = pieces[key]
     data["issues"]["compensation"] = pieces["issues"]["compensation"]
     data["actors"] = {**pieces["actors"], "russia": data["actors"]["russia"]}

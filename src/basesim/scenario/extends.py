@@ -52,6 +52,8 @@ def _merge(base: Source, child: Source) -> Source:
                 continue
             if isinstance(value, dict) and isinstance(into.get(key), dict) and _mergeable(into[key], value):
                 lines[path] = child.lines.get(path, lines.get(path))
+                if "source" in into[key] and "source" not in value and ("dist" in into[key] or "value" in value):
+                    del into[key]["source"]  # a tuned number no longer comes from the base's source
                 merge(into[key], value, path)
             else:
                 into[key] = copy.deepcopy(value)
