@@ -10,6 +10,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
+#: fixtures that are not shipped scenarios (e.g. the baseline in the older no_deal form)
+DATA = Path(__file__).resolve().parent / "data"
 
 
 @pytest.fixture
@@ -17,7 +19,8 @@ def scenario_variant(tmp_path):
     """Factory: a copy of a shipped scenario with some lines edited.
 
     ``scenario_variant("baseline.yaml", (anchor, pattern, replacement), ...)``
-    copies ``scenarios/`` into ``tmp_path`` (so ``extends`` still resolves),
+    (a file of ``scenarios/``, or of ``tests/data/``) copies ``scenarios/`` into
+    ``tmp_path`` (so ``extends`` still resolves),
     then, for each edit, finds the first line matching the regex ``pattern``
     at or after the first line matching ``anchor`` (None: the top) and
     substitutes ``replacement`` once. Returns the written path and the
@@ -28,7 +31,8 @@ def scenario_variant(tmp_path):
         shutil.copytree(SCENARIOS, folder)
 
     def make(source: str, *edits: tuple[str | None, str, str], name: str = "x.yaml"):
-        lines = (SCENARIOS / source).read_text(encoding="utf-8").split("\n")
+        origin = DATA / source if (DATA / source).exists() else SCENARIOS / source
+        lines = origin.read_text(encoding="utf-8").split("\n")
         numbers = []
         for anchor, pattern, replacement in edits:
             start = 0 if anchor is None else next(i for i, t in enumerate(lines) if re.search(anchor, t))

@@ -35,7 +35,8 @@ SINGLE = [
      "actors.russia.patience: unknown key 'lo' (did you mean 'low'?)"),
     ("unknown key without a close match", [(r"^  russia:", r"^    belief_noise:", "    mood:")],
      "actors.russia: unknown key 'mood'; allowed keys are label, role, ideal_point, salience, leverage, "
-     "power, no_deal, outside_option, concession, patience, belief_noise, color"),
+     "power, no_deal, outside_option, concession, patience, belief_noise, delay_cost, deadline, learning_time, "
+     "utility_curve, color"),
     # wrong types
     ("text for a number", [(r"^  russia:", r"patience: .*", "patience: high")],
      f"actors.russia.patience: must be a number or a distribution, got 'high' {DIST_HINT}"),
@@ -119,7 +120,7 @@ SINGLE = [
     ("unknown event target", [(r"^  sanctions_relief:", r"outside_option:", "outside_opton:")],
      "events.sanctions_relief.add.actors.syria.outside_opton: unknown parameter 'outside_opton' (did you mean "
      "'outside_option'?); expected one of power, outside_option, concession, patience, belief_noise, "
-     "ideal_point, salience, leverage"),
+     "delay_cost, deadline, learning_time, ideal_point, salience, leverage"),
     ("influencer as first proposer", [(r"^protocol:", r"first_proposer: \w+", "first_proposer: turkey")],
      "protocol.first_proposer: 'turkey' is an influencer; the first proposer must be a principal: one of syria, russia"),
     ("no-deal level missing", [(None, r"^no_deal:", "no_deal: {extradition: shelter, compensation: none, "
@@ -167,13 +168,13 @@ SINGLE = [
 
 @pytest.mark.parametrize("edits, expected", [pytest.param(e, m, id=i) for i, e, m in SINGLE if m])
 def test_bad_input_gives_its_message_at_the_edited_line(scenario_variant, edits, expected):
-    path, (line,) = scenario_variant("baseline.yaml", *edits)
+    path, (line,) = scenario_variant("baseline_v1.yaml", *edits)
     assert problems(path) == [f"{path}:{line}: {expected}"]
 
 
 def test_level_values_out_of_order_are_reported_at_the_levels_key(scenario_variant):
     path, (levels, _) = scenario_variant(
-        "baseline.yaml",
+        "baseline_v1.yaml",
         (r"^  compensation:", r"^    levels:", "    levels:"),
         (r"^  compensation:", r"value: 0.5\}", "value: 0.2}"),
     )
@@ -184,7 +185,7 @@ def test_level_values_out_of_order_are_reported_at_the_levels_key(scenario_varia
 
 
 def test_duplicate_key(scenario_variant):
-    path, (line,) = scenario_variant("baseline.yaml", (r"^  russia:", r"^    belief_noise: ([0-9.]+)",
+    path, (line,) = scenario_variant("baseline_v1.yaml", (r"^  russia:", r"^    belief_noise: ([0-9.]+)",
                                                        r"    belief_noise: \1\n    belief_noise: 0.2"))
     assert problems(path) == [
         f"{path}:{line + 1}: actors.russia.belief_noise: duplicate key 'belief_noise' (first written at line {line})"
@@ -201,7 +202,7 @@ def test_typo_at_line_14_of_the_minimal_scenario(scenario_variant):
 
 
 def test_unclosed_bracket(scenario_variant):
-    path, (line,) = scenario_variant("baseline.yaml", (r"^  syria:", r'color: "', 'color: ["'))
+    path, (line,) = scenario_variant("baseline_v1.yaml", (r"^  syria:", r'color: "', 'color: ["'))
     assert problems(path) == [
         f"{path}:{line + 1}: YAML syntax error: expected ',' or ']', but got '<scalar>' "
         f"(parsing a flow sequence at line {line})"
@@ -209,7 +210,7 @@ def test_unclosed_bracket(scenario_variant):
 
 
 def test_tab_indentation(scenario_variant):
-    path, (line,) = scenario_variant("baseline.yaml", (r"^  russia:", r"^    belief_noise", "\tbelief_noise"))
+    path, (line,) = scenario_variant("baseline_v1.yaml", (r"^  russia:", r"^    belief_noise", "\tbelief_noise"))
     assert problems(path) == [
         f"{path}:{line}: YAML syntax error: found character '\\t' that cannot start any token "
         "(YAML indents with spaces, not tabs)"
@@ -218,7 +219,7 @@ def test_tab_indentation(scenario_variant):
 
 def test_bad_indentation(scenario_variant):
     path, (russia, line) = scenario_variant(
-        "baseline.yaml", (None, r"^  russia:", "  russia:"), (r"^  russia:", r"^    belief_noise", "      belief_noise")
+        "baseline_v1.yaml", (None, r"^  russia:", "  russia:"), (r"^  russia:", r"^    belief_noise", "      belief_noise")
     )
     # the parser names the mapping it was in: russia's, whose first key is on the line after "russia:"
     assert problems(path) == [
@@ -245,7 +246,7 @@ def test_missing_file(tmp_path):
 
 def test_no_issues(scenario_variant):
     # Replace the issues section by an empty mapping (its entries become comments).
-    path, (line,) = scenario_variant("baseline.yaml", (None, r"^issues:$", "issues: {}"))
+    path, (line,) = scenario_variant("baseline_v1.yaml", (None, r"^issues:$", "issues: {}"))
     text = path.read_text().split("\n")
     for i in range(line, len(text)):
         if text[i] and not text[i].startswith((" ", "#")):
@@ -264,18 +265,19 @@ def test_no_principals(scenario_variant):
     # b's principal-only settings are reported too, each at its own line
     assert found[1:] == [
         f"{path}:{role + 3}: actors.b.outside_option: b is an influencer; only principals have outside_option",
-        f"{path}:{role + 4}: actors.b.patience: b is an influencer; only principals have patience",
+        f"{path}:{role + 4}: actors.b.delay_cost: b is an influencer; only principals have delay_cost",
+        f"{path}:{role + 5}: actors.b.patience: b is an influencer; only principals have patience",
     ]
 
 
 def test_missing_required_keys(scenario_variant):
-    path, (line,) = scenario_variant("baseline.yaml", (r"^  turkey:", r"^    role: influencer", "    # no role"))
+    path, (line,) = scenario_variant("baseline_v1.yaml", (r"^  turkey:", r"^    role: influencer", "    # no role"))
     assert problems(path) == [f"{path}:{line - 2}: actors.turkey: missing required key 'role'"]
 
 
 def test_leverage_over_one_principal_cannot_sum_past_one(scenario_variant):
     path, (actors, _, _) = scenario_variant(
-        "baseline.yaml",
+        "baseline_v1.yaml",
         (None, r"^actors:", "actors:"),
         (r"^  turkey:", r"leverage: .*", "leverage: {syria: 0.9}"),
         (r"^  turkey:", r"^    color: .*", r"\g<0>\n  israel: {role: influencer, "
@@ -292,7 +294,7 @@ def test_leverage_over_one_principal_cannot_sum_past_one(scenario_variant):
 
 def test_all_problems_of_a_file_are_reported_at_once_in_line_order(scenario_variant):
     path, lines = scenario_variant(
-        "baseline.yaml",
+        "baseline_v1.yaml",
         (r"^  syria:", r"tartus: \{dist", "tartos: {dist"),
         (r"^  syria:", r"^    salience:", "    salence:"),
         (r"^  syria:", r"belief_noise: [0-9.]+", "belief_noise: 1.5"),
@@ -366,7 +368,7 @@ BASELINE_OVERRIDES = [
     ("actors.russia.patience=[1",
      "--set: actors.russia.patience: cannot read the value '[1' as YAML: expected ',' or ']', but got '<stream end>'"),
     ("protocol.rounds.x=3",
-     "--set: protocol.rounds.x: cannot set inside 'protocol.rounds', which is a value (12), not a mapping"),
+     "--set: protocol.rounds.x: cannot set inside 'protocol.rounds', which is a value (24), not a mapping"),
     ("events.pact.round=3",
      "--set: events.pact.round: unknown event 'pact'; expected one of sanctions_relief, turkish_defence_pact"),
     ("issues.tartus.levels.9=x", "--set: issues.tartus.levels.9: '9' is not an index of this list"),
