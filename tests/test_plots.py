@@ -225,7 +225,7 @@ def test_plot_outcomes(table, scenario):
 def test_plot_issue_levels(table, scenario):
     ax = plots.plot_issue_levels(table, issue="tartus", scenario=scenario, ax=_axes())
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels == ["withdrawal\n(no deal)", "logistics only", "reduced lease", "full lease"]
+    assert labels == ["withdrawal", "logistics only", "reduced lease\n(status quo)", "full lease"]
     assert ax.get_title(loc="left") == "Tartus naval base"
     all_runs = _by_gid(ax, f"levels-{pdata.GIVEN_ALL}")  # bars carry their gid
     deal = _by_gid(ax, f"levels-{pdata.GIVEN_AGREEMENT}")
@@ -241,7 +241,7 @@ def test_plot_issue_levels_many_levels_is_a_step_line():
     table = T.outcome_table(minimal, 100)
     ax = plots.plot_issue_levels(table, issue="share", scenario=minimal, ax=_axes())
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels[0] == "0 %\n(no deal)" and "50 %" in labels and len(labels) == 11
+    assert labels[0] == "0 %\n(status quo)" and "50 %" in labels and len(labels) == 11
     assert _by_gid(ax, f"levels-{pdata.GIVEN_AGREEMENT}")[0].get_drawstyle() == "steps-mid"
 
 

@@ -137,10 +137,10 @@ ERRBAR = {"ecolor": "#343a40", "elinewidth": 1.0, "capsize": 2.5, "capthick": 1.
 
 
 def level_ticks(ax: Axes, labels: Sequence[str], *, no_deal: int | None, axis: str = "x") -> None:
-    """Level labels as ticks (thinned when there are many), the no-deal level marked."""
+    """Level labels as ticks (thinned when there are many), the status quo's level marked."""
     shown = list(labels)
     if no_deal is not None:
-        shown[no_deal] = f"{shown[no_deal]}\n(no deal)"
+        shown[no_deal] = f"{shown[no_deal]}\n(status quo)"
     positions = np.arange(len(labels))
     if len(labels) > 14:
         step = next(n for n in (2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000) if len(labels) / n <= 11)
