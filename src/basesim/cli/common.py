@@ -120,10 +120,23 @@ def connect_scheduler(scheduler: str, workers: int | None, stack: ExitStack) -> 
 
 
 def _check_reachable(address: str) -> None:
-    """Fail fast (``OSError``) when nothing listens at a ``tcp://HOST:PORT`` address; other forms go to dask."""
+    """Fail fast when no dask scheduler answers at a ``tcp://HOST:PORT`` address; other forms go to dask.
+
+    A scheduler sends its handshake as soon as it accepts a connection; a
+    port that accepts but stays silent would leave ``distributed.Client``
+    waiting for ever, whatever its ``timeout``. Raises ``OSError`` or
+    ``TimeoutError`` within :data:`SCHEDULER_TIMEOUT`.
+    """
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
-    if parts.scheme not in ("tcp", "tls") or not parts.hostname or parts.port is None:
+    if parts.scheme != "tcp" or not parts.hostname or parts.port is None:
         return
     seconds = float(SCHEDULER_TIMEOUT.rstrip("s"))
-    with socket.create_connection((parts.hostname, parts.port), timeout=seconds):
-        pass
+    with socket.create_connection((parts.hostname, parts.port), timeout=seconds) as probe:
+        probe.settimeout(seconds)
+        try:
+            first = probe.recv(1)
+        except TimeoutError:
+            raise TimeoutError(f"it accepts connections but says nothing within {seconds:g} s, "
+                               "so it is not a dask scheduler that answers") from None
+        if not first:
+            raise OSError("it closed the connection without a word, so it is not a dask scheduler")
