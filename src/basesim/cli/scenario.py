@@ -151,7 +151,10 @@ def _level_text(issue: Any, ref: str | float) -> str:
 
 def _issue_table(scenario: Scenario) -> Table:
     table = Table(title="Issues", title_justify="left")
-    for column in ("issue", "levels (value on [0, 1])", "no deal"):
+    # open-ended talks have a status quo (older scenarios a no_deal level): the level in force without a deal
+    fallback = getattr(scenario, "status_quo", None) or scenario.no_deal or {}
+    for column in ("issue", "levels (value on [0, 1])", "status quo" if getattr(scenario, "status_quo", None)
+                   else "no deal"):
         table.add_column(column)
     for name, issue in scenario.issues.items():
         labels, values = issue.labels, issue.values
@@ -159,7 +162,7 @@ def _issue_table(scenario: Scenario) -> Table:
             shown = f"{labels[0]} ({values[0]:.2g}) ... {labels[-1]} ({values[-1]:.2g}); {len(labels)} levels"
         else:
             shown = ", ".join(f"{label} ({value:.2g})" for label, value in zip(labels, values))
-        no_deal = _level_text(issue, scenario.no_deal[name]) if name in scenario.no_deal else ""
+        no_deal = _level_text(issue, fallback[name]) if name in fallback else ""
         table.add_row(escape(scenario.display(name)), escape(shown), escape(no_deal))
     return table
 
