@@ -49,7 +49,6 @@ horizon; hard facts that contradict each other.
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -72,8 +71,10 @@ __all__ = [
     "ObservationFile",
     "Observed",
     "Question",
+    "as_timestamp",
     "check_observations",
     "horizon",
+    "level_range",
     "load_observations",
     "observations_from_data",
 ]
@@ -482,14 +483,7 @@ def check_observations(data: ObservationFile, scenario: Scenario) -> list[tuple[
     return problems
 
 
-# --- dates as floats, for tables ---------------------------------------------------------------------
-
-
-def date_label(date: Any) -> str:
-    """``YYYY-MM-DD`` of a date or timestamp ('' for None or NaT)."""
-    if date is None or (isinstance(date, float) and math.isnan(date)) or pd.isna(date):
-        return ""
-    return pd.Timestamp(date).date().isoformat()
+# --- dates ---------------------------------------------------------------------------------------------
 
 
 def as_timestamp(value: Any, *, option: str = "as_of") -> pd.Timestamp:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from basesim.analysis.observations import STATES, Fact, level_range
+from basesim.analysis.observations import Fact, level_range
 from basesim.model import round_dates
 from basesim.montecarlo.as_of import state_as_of
 from basesim.scenario.schema import Scenario
