@@ -92,11 +92,13 @@ _RESULT_CODES = np.array([RESULTS.index(name) for name in ("agreement", "breakdo
 # utility curves (outcome_space)
 LINEAR, CONCAVE, CONVEX, POINTS = 0, 1, 2, 3
 assert (LINEAR, CONCAVE, CONVEX, POINTS) == (_LINEAR, _CONCAVE, _CONVEX, _POINTS)
+# rows of the flows (4, P): talking s, walk-out b, never agreeing V, reservation r
+_S, _B, _V, _R = 0, 1, 2, 3
 # the constants array: tolerance of offers (agents), of the equilibrium, convergence, hull, solve rounds
 _TOL_OFFER, _TOL_EQ, _CONVERGED, _HULL_TOL, _SOLVE_ROUNDS = range(5)
 
 #: The scenario's constants, in the kernel's layout.
-Space = namedtuple("Space", "values shape curve curvature fixed expm1_k expm1_minus_k")
+Space = namedtuple("Space", "values shape curve curvature fixed")
 Rules = namedtuple("Rules", "principals first months rounds status_quo breakdown constants loops principals_order")
 Events = namedtuple("Events", "round fires op_event op_kind op_attr op_i op_j op_low op_high values")
 Worlds = namedtuple("Worlds", "ideal salience leverage scalars risk weight ideal_z salience_z draw")
@@ -285,45 +287,68 @@ def _row_sum(x, start, count):
 
 
 # --- utilities of one world ----------------------------------------------------------------------------------
+#
+# Helpers take plain arrays, borrowed (see _borrow) by the batch functions at the bottom: numba counts
+# references to every array it passes, and a tuple of 40 arrays passed to a helper costs more than the helper.
+
+
+@intrinsic
+def _borrow(typingctx, array):
+    """A view of ``array`` without its reference count (meminfo NULL): passing it to helpers costs nothing.
+
+    Only for arrays that outlive every use of the view (the batch's inputs, outputs and workspace).
+    """
+    if not isinstance(array, types.Array):
+        return None
+
+    def codegen(context, builder, sig, args):
+        source = context.make_array(sig.args[0])(context, builder, args[0])
+        view = context.make_array(sig.return_type)(context, builder)
+        context.populate_array(view, data=source.data, shape=source.shape, strides=source.strides,
+                               itemsize=source.itemsize, meminfo=None)
+        return view._getvalue()
+
+    return array(array), codegen
 
 
 @njit(**_JIT)
-def _level_terms(loops, space, ideal, salience, out, argument, result):
+def _level_terms(expm1, values, shape, curve, curvature, fixed, ideal, salience, out, argument, result):
     """Per-level utility terms ``salience[a, i] * g(|v_il - ideal[a, i]|)``, ``out`` (A, I, M).
 
     As :func:`~basesim.model.outcome_space.level_terms`: ``g = 1 - d``;
     concave ``1 - expm1(k d) / expm1(k)``; convex ``1 - expm1(-k d) / expm1(-k)``;
-    points: the interpolated utility of the level.
+    points: the interpolated utility of the level. ``curvature`` (3, I, A):
+    ``k``, ``expm1(k)`` and ``expm1(-k)``.
     """
     actors, issues = ideal.shape
     count = 0
     for a in range(actors):
         for i in range(issues):
-            code = space.curve[i, a]
+            code = curve[i, a]
             if code == CONCAVE or code == CONVEX:
-                k = space.curvature[i, a]
-                for level in range(space.shape[i]):
-                    distance = abs(space.values[i, level] - ideal[a, i])
+                k = curvature[0, i, a]
+                for level in range(shape[i]):
+                    distance = abs(values[i, level] - ideal[a, i])
                     argument[count] = k * distance if code == CONCAVE else (-k) * distance
                     count += 1
     if count > 0:
-        _loop1(loops[_EXPM1], argument, result, count)
+        _loop1(expm1, argument, result, count)
     count = 0
     for a in range(actors):
         for i in range(issues):
-            code = space.curve[i, a]
+            code = curve[i, a]
             weight = salience[a, i]
-            for level in range(space.shape[i]):
+            for level in range(shape[i]):
                 if code == LINEAR:
-                    g = 1.0 - abs(space.values[i, level] - ideal[a, i])
+                    g = 1.0 - abs(values[i, level] - ideal[a, i])
                 elif code == CONCAVE:
-                    g = 1.0 - result[count] / space.expm1_k[i, a]
+                    g = 1.0 - result[count] / curvature[1, i, a]
                     count += 1
                 elif code == CONVEX:
-                    g = 1.0 - result[count] / space.expm1_minus_k[i, a]
+                    g = 1.0 - result[count] / curvature[2, i, a]
                     count += 1
                 else:
-                    g = space.fixed[i, a, level]
+                    g = fixed[i, a, level]
                 out[a, i, level] = weight * g
 
 
@@ -347,87 +372,102 @@ def _mix(terms, leverage, principals, shape, out):
 
 
 @njit(**_JIT)
-def _outer_sum(effective, slot, shape, out):
-    """``out[k] = ((t_0[l_0] + t_1[l_1]) + t_2[l_2]) + ...`` over the outcome space (C order)."""
+def _outer_sum(effective, slot, shape, out, spare):
+    """``out[k] = ((t_0[l_0] + t_1[l_1]) + t_2[l_2]) + ...`` over the outcome space (C order), as outer_sum.
+
+    Built issue by issue between ``out`` and ``spare`` (K each), ending in ``out``.
+    """
+    issues = shape.size
+    source, target = (out, spare) if (issues - 1) % 2 == 0 else (spare, out)
     size = shape[0]
     for level in range(size):
-        out[level] = effective[slot, 0, level]
-    for i in range(1, shape.size):
+        source[level] = effective[slot, 0, level]
+    for i in range(1, issues):
         m = shape[i]
-        for j in range(size - 1, -1, -1):
-            value = out[j]
-            for level in range(m - 1, -1, -1):
-                out[j * m + level] = value + effective[slot, i, level]
+        for level in range(m):
+            term = effective[slot, i, level]
+            for j in range(size):
+                target[j * m + level] = source[j] + term
         size *= m
+        source, target = target, source
 
 
 @njit(**_JIT)
-def _state_value(effective, slot, levels):
-    """Effective utility of one state's levels (I,): ``0.0 + t_0[l_0] + t_1[l_1] + ...`` (levels_utility)."""
-    total = 0.0
-    for i in range(levels.size):
-        total = total + effective[slot, i, levels[i]]
-    return total
+def _state_values(effective, status_quo, breakdown, out):
+    """Effective utility of the status quo (``out[:, 0]``) and of every breakdown alternative (``out[:, 1 + b]``).
+
+    ``0.0 + t_0[l_0] + t_1[l_1] + ...`` as levels_utility; ``status_quo`` (P, I), ``breakdown`` (P, B, I).
+    """
+    principals, issues = status_quo.shape
+    for p in range(principals):
+        total = 0.0
+        for i in range(issues):
+            total = total + effective[p, i, status_quo[p, i]]
+        out[p, 0] = total
+        for b in range(breakdown.shape[1]):
+            total = 0.0
+            for i in range(issues):
+                total = total + effective[p, i, breakdown[p, b, i]]
+            out[p, 1 + b] = total
 
 
 @njit(**_JIT)
-def _first_max(row, count):
+def _derive(expm1, values, shape, curve, curvature, fixed, principals, status_quo, breakdown, ideal, salience,
+            leverage, terms, effective, utility, favourite, state_utility, argument, result):
+    """Utilities of every outcome (P, K) and state utilities of one world (BatchState.derive).
+
+    ``favourite`` (each principal's first best outcome) is marked unknown (-1): :func:`_favourite` finds it when needed.
+    """
+    _level_terms(expm1, values, shape, curve, curvature, fixed, ideal, salience, terms, argument, result)
+    _mix(terms, leverage, principals, shape, effective)
+    for p in range(principals.size):
+        _outer_sum(effective, p, shape, utility[p], result)
+        favourite[p] = -1
+    _state_values(effective, status_quo, breakdown, state_utility)
+
+
+@njit(**_JIT)
+def _favourite(row):
+    """The first outcome of largest utility (np.argmax)."""
     best = 0
-    for k in range(1, count):
+    for k in range(1, row.size):
         if row[k] > row[best]:
             best = k
     return best
 
 
 @njit(**_JIT)
-def _derive(loops, space, rules, ideal, salience, leverage, work):
-    """Utilities of every outcome, favourites and the state utilities of one world (BatchState.derive)."""
-    _level_terms(loops, space, ideal, salience, work.terms, work.argument, work.result)
-    _mix(work.terms, leverage, rules.principals, space.shape, work.effective)
-    count = work.utility.shape[1]
-    for p in range(rules.principals.size):
-        row = work.utility[p]
-        _outer_sum(work.effective, p, space.shape, row)
-        work.favourite[p] = _first_max(row, count)
-        work.status_quo_utility[p] = _state_value(work.effective, p, rules.status_quo[p])
-        for b in range(rules.breakdown.shape[1]):
-            work.breakdown_utility[p, b] = _state_value(work.effective, p, rules.breakdown[p, b])
+def _values(loops, principals, months, scalars, risk, weight, state_utility, flows, buffer):
+    """The values of not agreeing of one world (BatchState.values) -> ``flows`` (4, P), and the per-round hazard.
 
-
-@njit(**_JIT)
-def _disagreement(talking, walkout, rho, lam):
-    """``(rho s + lambda b) / (rho + lambda)``, exactly ``s`` or ``b`` in the special cases (state.disagreement_value)."""
-    value = (rho * talking + lam * walkout) / (rho + lam)
-    if not rho > 0:
-        value = walkout
-    if lam > 0 and talking != walkout:
-        return value
-    return talking
-
-
-@njit(**_JIT)
-def _values(loops, rules, scalars, risk, weight, work):
-    """The values of not agreeing of one world (BatchState.values) and the per-round hazard."""
+    Rows of ``flows``: talking ``s``, walk-out ``b``, never agreeing ``V``, reservation ``max(V, b)``.
+    """
     lam = -_scalar1(loops[_LOG1P], -risk)
     alternatives = weight.size
-    for p in range(rules.principals.size):
-        a = rules.principals[p]
-        talking = work.status_quo_utility[p] - scalars[_DELAY, a]
+    for p in range(principals.size):
+        a = principals[p]
+        talking = state_utility[p, 0] - scalars[_DELAY, a]
         for b in range(alternatives):
-            work.result[b] = work.breakdown_utility[p, b] * weight[b]
-        walkout = _row_sum(work.result, 0, alternatives) + scalars[_OUTSIDE, a]
+            buffer[b] = state_utility[p, 1 + b] * weight[b]
+        walkout = _row_sum(buffer, 0, alternatives) + scalars[_OUTSIDE, a]
         rho = -_scalar1(loops[_LOG], scalars[_PATIENCE, a])
-        disagreement = _disagreement(talking, walkout, rho, lam)
-        work.talking[p] = talking
-        work.walkout[p] = walkout
-        work.disagreement[p] = disagreement
-        work.reservation[p] = disagreement if disagreement >= walkout else walkout
-    return -_scalar1(loops[_EXPM1], rules.months * _scalar1(loops[_LOG1P], -risk))
+        value = (rho * talking + lam * walkout) / (rho + lam)  # state.disagreement_value, exact in special cases
+        if not rho > 0:
+            value = walkout
+        if not (lam > 0 and talking != walkout):
+            value = talking
+        flows[_S, p] = talking
+        flows[_B, p] = walkout
+        flows[_V, p] = value
+        flows[_R, p] = value if value >= walkout else walkout
+    return -_scalar1(loops[_EXPM1], months * _scalar1(loops[_LOG1P], -risk))
 
 
 @njit(**_JIT)
-def _believed_effective(loops, space, rules, p, scale, ideal, salience, leverage, ideal_z, salience_z, work):
-    """Every principal's effective terms as principal ``p`` believes them, noise ``scale`` -> work.seen (P, I, M).
+def _believed_effective(exp, expm1, values, shape, curve, curvature, fixed, principals, p, scale, ideal, salience,
+                        leverage, ideal_z, salience_z, believed_ideal, believed_salience, believed_terms, seen,
+                        argument, result):
+    """Every principal's effective terms as principal ``p`` believes them with noise ``scale`` -> ``seen`` (P, I, M).
 
     As :func:`~basesim.model.outcome_space.believed_terms`: ideal points
     ``clip(p + s z, 0, 1)``, saliences ``w exp(s z')`` renormalised (unchanged
@@ -437,90 +477,83 @@ def _believed_effective(loops, space, rules, p, scale, ideal, salience, leverage
     for a in range(actors):
         for i in range(issues):
             value = ideal[a, i] + scale * ideal_z[p, a, i]
-            work.believed_ideal[a, i] = min(max(value, 0.0), 1.0)
-            work.argument[a * issues + i] = scale * salience_z[p, a, i]
-    _loop1(loops[_EXP], work.argument, work.result, actors * issues)
+            believed_ideal[a, i] = min(max(value, 0.0), 1.0)
+            argument[a * issues + i] = scale * salience_z[p, a, i]
+    _loop1(exp, argument, result, actors * issues)
     for a in range(actors):
         for i in range(issues):
-            work.argument[i] = salience[a, i] * work.result[a * issues + i]
+            argument[i] = salience[a, i] * result[a * issues + i]
         if scale > 0:
-            total = _row_sum(work.argument, 0, issues)
+            total = _row_sum(argument, 0, issues)
             for i in range(issues):
-                work.believed_salience[a, i] = work.argument[i] / total
+                believed_salience[a, i] = argument[i] / total
         else:
             for i in range(issues):
-                work.believed_salience[a, i] = salience[a, i]
-    _level_terms(loops, space, work.believed_ideal, work.believed_salience, work.believed_terms, work.argument,
-                 work.result)
-    _mix(work.believed_terms, leverage, rules.principals, space.shape, work.seen)
+                believed_salience[a, i] = salience[a, i]
+    _level_terms(expm1, values, shape, curve, curvature, fixed, believed_ideal, believed_salience, believed_terms,
+                 argument, result)
+    _mix(believed_terms, leverage, principals, shape, seen)
 
 
 @njit(**_JIT)
-def _believed_score(loops, space, rules, p, scale, ideal, salience, leverage, ideal_z, salience_z, work):
-    """Proposer ``p``'s ranking of the outcomes, float32(1 + min over the others of their believed utility)."""
-    _believed_effective(loops, space, rules, p, scale, ideal, salience, leverage, ideal_z, salience_z, work)
-    count = work.utility.shape[1]
+def _believed_score(seen, p, shape, score, other, buffer, believed_score):
+    """Proposer ``p``'s ranking: ``float32(1 + min over the other principals q of their believed utility)``."""
+    count = believed_score.shape[1]
     first = True
-    for q in range(rules.principals.size):
+    for q in range(seen.shape[0]):
         if q == p:
             continue
         if first:
-            _outer_sum(work.seen, q, space.shape, work.score)
+            _outer_sum(seen, q, shape, score, other)
             first = False
         else:
-            _outer_sum(work.seen, q, space.shape, work.other)
+            _outer_sum(seen, q, shape, other, buffer)
             for k in range(count):
-                if not work.score[k] <= work.other[k]:
-                    work.score[k] = work.other[k]
+                if not score[k] <= other[k]:
+                    score[k] = other[k]
     for k in range(count):
-        work.believed_score[p, k] = np.float32(work.score[k] + 1.0)
+        believed_score[p, k] = np.float32(score[k] + 1.0)
 
 
 # --- alternating offers --------------------------------------------------------------------------------------
 
 
 @njit(**_JIT)
-def _fractions(loops, rules, scalars, start, work):
+def _fractions(power, principals, months, rounds, scalars, start, fraction, argument, other, result):
     """``min(t Delta / D, 1) ** (1 / beta)`` of every principal for rounds ``start`` .. T-1 (Principal.target)."""
-    remaining = rules.rounds - start
-    for p in range(rules.principals.size):
-        a = rules.principals[p]
+    remaining = rounds - start
+    for p in range(principals.size):
+        a = principals[p]
         exponent = 1.0 / scalars[_CONCESSION, a]
         for j in range(remaining):
-            elapsed = ((start + j) * rules.months) / scalars[_DEADLINE, a]
-            work.argument[j] = elapsed if elapsed <= 1.0 else 1.0
-            work.other[j] = exponent
-        _loop2(loops[_POWER], work.argument, work.other, work.result, remaining)
+            elapsed = ((start + j) * months) / scalars[_DEADLINE, a]
+            argument[j] = elapsed if elapsed <= 1.0 else 1.0
+            other[j] = exponent
+        _loop2(power, argument, other, result, remaining)
         for j in range(remaining):
-            work.fraction[p, start + j] = work.result[j]
+            fraction[p, start + j] = result[j]
 
 
 @njit(**_JIT)
-def _target(work, p, t):
-    r = work.reservation[p]
-    value = r + (1.0 - r) * (1.0 - work.fraction[p, t])
-    return value if value >= r else r
-
-
-@njit(**_JIT)
-def _apply_events(w, t, events, ideal, salience, leverage, scalars, risk):
+def _apply_events(w, t, event_round, event_fires, op_event, op_kind, op_attr, op_i, op_j, op_low, op_high,
+                  event_values, ideal, salience, leverage, scalars, risk):
     """Apply the events of round ``t`` in world ``w`` (BatchState.apply_events).
 
-    Returns (any event fired, a preference changed, the new breakdown risk).
+    Returns (any event fired, a preference changed, the breakdown risk now).
     """
     fired = False
     preferences = False
     touched_salience = False
     touched_leverage = False
     actors, issues = ideal.shape
-    for e in range(events.round.shape[1]):
-        if not (events.fires[w, e] and events.round[w, e] == t):
+    for e in range(event_round.shape[1]):
+        if not (event_fires[w, e] and event_round[w, e] == t):
             continue
         fired = True
-        for o in range(events.op_event.size):
-            if events.op_event[o] != e:
+        for o in range(op_event.size):
+            if op_event[o] != e:
                 continue
-            attribute, i, j = events.op_attr[o], events.op_i[o], events.op_j[o]
+            attribute, i, j = op_attr[o], op_i[o], op_j[o]
             if attribute == _IDEAL:
                 current = ideal[i, j]
             elif attribute == _SALIENCE:
@@ -531,9 +564,9 @@ def _apply_events(w, t, events, ideal, salience, leverage, scalars, risk):
                 current = risk
             else:
                 current = scalars[attribute - _SCALAR, i]
-            value = events.values[w, o]
-            new = value if events.op_kind[o] == _SET else current + value
-            new = min(max(new, events.op_low[o]), events.op_high[o])
+            value = event_values[w, o]
+            new = value if op_kind[o] == _SET else current + value
+            new = min(max(new, op_low[o]), op_high[o])
             if attribute == _IDEAL:
                 ideal[i, j] = new
                 preferences = True
@@ -566,117 +599,165 @@ def _apply_events(w, t, events, ideal, salience, leverage, scalars, risk):
 
 
 @njit(**_JIT)
-def _walkout_cause(rules, scalars, work, t):
-    """The first principal (slot order) whose deadline has passed and for whom a breakdown beats talking, else -1."""
-    late_at = t * rules.months
-    for p in range(rules.principals.size):
-        if late_at >= scalars[_DEADLINE, rules.principals[p]] and work.walkout[p] > work.disagreement[p]:
-            return p
+def _propose(utility, ranks, threshold):
+    """Among the outcomes worth at least ``threshold``, the first of highest rank; -1 if none (Principal.propose).
+
+    ``ranks`` are the bits of the float32 believed scores as int32: scores are
+    at least 1, so their bits order as they do (and a masked-out 0 never wins).
+    """
+    best = np.int32(0)
+    for k in range(utility.size):
+        rank = ranks[k] if utility[k] >= threshold else np.int32(0)
+        best = rank if rank > best else best
+    if best == 0:
+        return -1
+    for k in range(utility.size):
+        if ranks[k] == best and utility[k] >= threshold:
+            return k
     return -1
 
 
 @njit(**_JIT)
 def _play_alternating(space, rules, events, worlds, out, work):
-    loops = rules.loops
+    loops = _borrow(rules.loops)
+    exp, expm1, power = loops[_EXP], loops[_EXPM1], loops[_POWER]
+    values, shape, curve = _borrow(space.values), _borrow(space.shape), _borrow(space.curve)
+    curvature, fixed = _borrow(space.curvature), _borrow(space.fixed)
+    principals, status_quo, breakdown = _borrow(rules.principals), _borrow(rules.status_quo), _borrow(rules.breakdown)
+    months, rounds, first = rules.months, rules.rounds, rules.first
     tolerance = rules.constants[_TOL_OFFER]
-    principals = rules.principals
-    count = work.utility.shape[1]
-    for w in range(worlds.ideal.shape[0]):
-        ideal, salience, leverage = out.ideal[w], out.salience[w], out.leverage[w]
-        scalars = out.scalars[w]
-        ideal[:] = worlds.ideal[w]
-        salience[:] = worlds.salience[w]
-        leverage[:] = worlds.leverage[w]
-        scalars[:] = worlds.scalars[w]
-        risk = worlds.risk[w]
-        weight = worlds.weight[w]
-        _derive(loops, space, rules, ideal, salience, leverage, work)
-        hazard = _values(loops, rules, scalars, risk, weight, work)
-        _fractions(loops, rules, scalars, 0, work)
-        work.believed[:] = False
-        for t in range(rules.rounds):
-            if events.round.shape[1] > 0:
-                fired, preferences, risk = _apply_events(w, t, events, ideal, salience, leverage, scalars, risk)
+    event_round, event_fires = _borrow(events.round), _borrow(events.fires)
+    op_event, op_kind, op_attr = _borrow(events.op_event), _borrow(events.op_kind), _borrow(events.op_attr)
+    op_i, op_j, op_low, op_high = _borrow(events.op_i), _borrow(events.op_j), _borrow(events.op_low), _borrow(events.op_high)
+    event_values = _borrow(events.values)
+    ideal_in, salience_in, leverage_in = _borrow(worlds.ideal), _borrow(worlds.salience), _borrow(worlds.leverage)
+    scalars_in, risk_in, weight_in = _borrow(worlds.scalars), _borrow(worlds.risk), _borrow(worlds.weight)
+    ideal_z, salience_z, draw = _borrow(worlds.ideal_z), _borrow(worlds.salience_z), _borrow(worlds.draw)
+    result, end_round, agreement, proposer, cause_out = (_borrow(out.result), _borrow(out.end_round),
+                                                         _borrow(out.agreement), _borrow(out.proposer), _borrow(out.cause))
+    ideal_out, salience_out, leverage_out = _borrow(out.ideal), _borrow(out.salience), _borrow(out.leverage)
+    scalars_out, risk_out = _borrow(out.scalars), _borrow(out.risk)
+    terms, effective, utility = _borrow(work.terms), _borrow(work.effective), _borrow(work.utility)
+    favourite, state_utility, flows = _borrow(work.favourite), _borrow(work.state_utility), _borrow(work.flows)
+    argument, result_buffer, other, score = (_borrow(work.argument), _borrow(work.result), _borrow(work.other),
+                                             _borrow(work.score))
+    believed_ideal, believed_salience = _borrow(work.believed_ideal), _borrow(work.believed_salience)
+    believed_terms, seen = _borrow(work.believed_terms), _borrow(work.seen)
+    believed_score, believed, fraction = _borrow(work.believed_score), _borrow(work.believed), _borrow(work.fraction)
+    ranks = believed_score.view(np.int32)
+    count = principals.size
+    has_events = event_round.shape[1] > 0
+    for w in range(ideal_in.shape[0]):
+        ideal, salience, leverage, scalars = ideal_out[w], salience_out[w], leverage_out[w], scalars_out[w]
+        ideal[:] = ideal_in[w]
+        salience[:] = salience_in[w]
+        leverage[:] = leverage_in[w]
+        scalars[:] = scalars_in[w]
+        risk = risk_in[w]
+        weight = weight_in[w]
+        _derive(expm1, values, shape, curve, curvature, fixed, principals, status_quo, breakdown, ideal, salience,
+                leverage, terms, effective, utility, favourite, state_utility, argument, result_buffer)
+        hazard = _values(loops, principals, months, scalars, risk, weight, state_utility, flows, result_buffer)
+        _fractions(power, principals, months, rounds, scalars, 0, fraction, argument, other, result_buffer)
+        believed[:] = False
+        for t in range(rounds):
+            if has_events:
+                fired, preferences, risk = _apply_events(w, t, event_round, event_fires, op_event, op_kind, op_attr,
+                                                         op_i, op_j, op_low, op_high, event_values, ideal, salience,
+                                                         leverage, scalars, risk)
                 if fired:
                     if preferences:
-                        _derive(loops, space, rules, ideal, salience, leverage, work)
-                        work.believed[:] = False
-                    hazard = _values(loops, rules, scalars, risk, weight, work)
-                    _fractions(loops, rules, scalars, t, work)
-            p = (rules.first + t) % principals.size
-            if not work.believed[p]:
-                _believed_score(loops, space, rules, p, scalars[_NOISE, principals[p]], ideal, salience, leverage,
-                                worlds.ideal_z[w], worlds.salience_z[w], work)
-                work.believed[p] = True
-            threshold = _target(work, p, t)
-            utility = work.utility[p]
-            score = work.believed_score[p]
-            offer = -1
-            best = np.float32(0.0)
-            for k in range(count):
-                if utility[k] >= threshold and score[k] > best:
-                    best = score[k]
-                    offer = k
-            if offer < 0:
-                offer = work.favourite[p]
-            accepted = utility[offer] >= work.reservation[p] - tolerance
-            for q in range(principals.size):
+                        _derive(expm1, values, shape, curve, curvature, fixed, principals, status_quo, breakdown,
+                                ideal, salience, leverage, terms, effective, utility, favourite, state_utility,
+                                argument, result_buffer)
+                        believed[:] = False
+                    hazard = _values(loops, principals, months, scalars, risk, weight, state_utility, flows,
+                                     result_buffer)
+                    _fractions(power, principals, months, rounds, scalars, t, fraction, argument, other,
+                               result_buffer)
+            p = (first + t) % count
+            if not believed[p]:
+                _believed_effective(exp, expm1, values, shape, curve, curvature, fixed, principals, p,
+                                    scalars[_NOISE, principals[p]], ideal, salience, leverage, ideal_z[w],
+                                    salience_z[w], believed_ideal, believed_salience, believed_terms, seen, argument,
+                                    result_buffer)
+                _believed_score(seen, p, shape, score, other, result_buffer, believed_score)
+                believed[p] = True
+            # targets: max(r + (1 - r)(1 - fraction), r) (Principal.target)
+            r = flows[_R, p]
+            threshold = r + (1.0 - r) * (1.0 - fraction[p, t])
+            threshold = threshold if threshold >= r else r
+            offer = _propose(utility[p], ranks[p], threshold)
+            if offer < 0:  # nothing reaches its target: its own best outcome
+                if favourite[p] < 0:
+                    favourite[p] = _favourite(utility[p])
+                offer = favourite[p]
+            accepted = utility[p, offer] >= r - tolerance
+            for q in range(count):
                 if q != p and accepted:
-                    accepted = work.utility[q, offer] >= _target(work, q, t) - tolerance
+                    r = flows[_R, q]
+                    target = r + (1.0 - r) * (1.0 - fraction[q, t])
+                    target = target if target >= r else r
+                    accepted = utility[q, offer] >= target - tolerance
             if accepted:
-                out.result[w] = _AGREEMENT
-                out.end_round[w] = t
-                out.agreement[w] = offer
-                out.proposer[w] = p
+                result[w] = _AGREEMENT
+                end_round[w] = t
+                agreement[w] = offer
+                proposer[w] = p
                 break
-            cause = _walkout_cause(rules, scalars, work, t)
-            if cause >= 0 or worlds.draw[w, t] < hazard:
-                out.result[w] = _BREAKDOWN
-                out.end_round[w] = t
-                out.cause[w] = cause
+            cause = -1  # the first principal whose deadline has passed and for whom a breakdown beats talking
+            late = t * months
+            for q in range(count):
+                if late >= scalars[_DEADLINE, principals[q]] and flows[_B, q] > flows[_V, q]:
+                    cause = q
+                    break
+            if cause >= 0 or draw[w, t] < hazard:
+                result[w] = _BREAKDOWN
+                end_round[w] = t
+                cause_out[w] = cause
                 break
-        out.risk[w] = risk
+        risk_out[w] = risk
 
 
 # --- equilibrium ---------------------------------------------------------------------------------------------
 
 
 @njit(**_JIT)
-def _frontier(utility, bar0, bar1, work):
+def _frontier(utility, bar0, bar1, candidates, keys, hull_outcome, hull_x, hull_y):
     """The Pareto frontier of the outcomes both principals accept (equilibrium.pareto_frontier) -> its size.
 
-    Fills work.hull_outcome, hull_x (U_0), hull_y (U_1), ordered by falling
-    U_1 (ties: falling U_0, then the lowest outcome index), keeping a point
-    when its U_0 beats every point before it.
+    Fills ``hull_outcome``, ``hull_x`` (U_0), ``hull_y`` (U_1), ordered by
+    falling U_1 (ties: falling U_0, then the lowest outcome index), keeping a
+    point when its U_0 beats every point before it.
     """
     count = utility.shape[1]
     acceptable = 0
     for k in range(count):
         if utility[0, k] >= bar0 and utility[1, k] >= bar1:
-            work.candidates[acceptable] = k
-            work.keys[acceptable] = -utility[1, k]
+            candidates[acceptable] = k
+            keys[acceptable] = -utility[1, k]
             acceptable += 1
     if acceptable == 0:
         return 0
-    order = np.argsort(work.keys[:acceptable], kind="mergesort")  # stable: the lowest index first among ties
+    order = np.argsort(keys[:acceptable], kind="mergesort")  # stable: the lowest index first among ties
     size = 0
     running = -np.inf
     j = 0
     while j < acceptable:
-        leader = work.candidates[order[j]]
+        leader = candidates[order[j]]
         second = utility[1, leader]
         best = utility[0, leader]
         end = j + 1
-        while end < acceptable and utility[1, work.candidates[order[end]]] == second:
-            k = work.candidates[order[end]]
+        while end < acceptable and utility[1, candidates[order[end]]] == second:
+            k = candidates[order[end]]
             if utility[0, k] > best:
                 best = utility[0, k]
                 leader = k
             end += 1
         if best > running:
-            work.hull_outcome[size] = leader
-            work.hull_x[size] = utility[0, leader]
-            work.hull_y[size] = second
+            hull_outcome[size] = leader
+            hull_x[size] = best
+            hull_y[size] = second
             size += 1
             running = best
         j = end
@@ -684,10 +765,8 @@ def _frontier(utility, bar0, bar1, work):
 
 
 @njit(**_JIT)
-def _concave_hull(size, hull_tolerance, work):
+def _concave_hull(size, hull_tolerance, keep, drop, after, hull_outcome, x, y):
     """Drop frontier points below the chord of their kept neighbours, all at once per pass (equilibrium.concave_hull)."""
-    keep, drop, after = work.keep, work.drop, work.after
-    x, y = work.hull_x, work.hull_y
     for j in range(size):
         keep[j] = True
     while True:
@@ -716,7 +795,7 @@ def _concave_hull(size, hull_tolerance, work):
     kept = 0
     for j in range(size):
         if keep[j]:
-            work.hull_outcome[kept] = work.hull_outcome[j]
+            hull_outcome[kept] = hull_outcome[j]
             x[kept] = x[j]
             y[kept] = y[j]
             kept += 1
@@ -724,40 +803,54 @@ def _concave_hull(size, hull_tolerance, work):
 
 
 @njit(**_JIT)
-def _lottery_round(size, threshold, p, tolerance, work):
+def _lottery_round(size, threshold, p, tolerance, hull_outcome, hull_x, hull_y):
     """Two principals: the proposer's best lottery of neighbouring hull points giving the responder its threshold.
 
-    Returns (high, low, chance of high, agree, proposer's value, responder's value) (equilibrium._lottery_round).
+    Returns (high, low, chance of high, agree, proposer's value, responder's
+    value) as equilibrium._lottery_round. The hull is strictly monotone (U_0
+    rising, U_1 falling), so the points good enough for the responder are a
+    prefix (responder 1) or a suffix (responder 0), found by bisection.
     """
     q = 1 - p
-    mine = work.hull_x if p == 0 else work.hull_y
-    theirs = work.hull_x if q == 0 else work.hull_y
     need = threshold[q]
-    enough = 0
-    for j in range(size):
-        if theirs[j] >= need - tolerance:
-            enough += 1
+    bar = need - tolerance
+    low, high = 0, size  # the first position where theirs < bar (q = 1) or theirs >= bar (q = 0)
+    if q == 1:
+        while low < high:
+            middle = (low + high) // 2
+            if hull_y[middle] >= bar:
+                low = middle + 1
+            else:
+                high = middle
+        enough = low
+    else:
+        while low < high:
+            middle = (low + high) // 2
+            if hull_x[middle] >= bar:
+                high = middle
+            else:
+                low = middle + 1
+        enough = size - low
     if enough == 0:  # nothing the responder accepts: no offer (its terms are never used)
         return 0, 0, 1.0, False, 0.0, 0.0
+    mine = hull_x if p == 0 else hull_y
+    theirs = hull_x if q == 0 else hull_y
     above = enough - 1 if q == 1 else size - enough
     below = above + 1 if q == 1 else above - 1
-    if not (0 <= below < size):
+    has_below = 0 <= below < size
+    if not has_below:
         below = above
-        has_below = False
-    else:
-        has_below = True
     q_above, q_below = theirs[above], theirs[below]
     gap = q_above - q_below
     share = (need - q_below) / gap if (has_below and gap > 0) else 1.0
     share = min(max(share, 0.0), 1.0)
     best = share * mine[above] + (1.0 - share) * mine[below]
     their_value = share * q_above + (1.0 - share) * q_below
-    agree = best >= threshold[p] - tolerance
-    return work.hull_outcome[above], work.hull_outcome[below], share, agree, best, their_value
+    return hull_outcome[above], hull_outcome[below], share, best >= threshold[p] - tolerance, best, their_value
 
 
 @njit(**_JIT)
-def _pure_round(utility, threshold, p, tolerance, responders):
+def _pure_round(utility, threshold, p, tolerance, feasible):
     """Three or more principals: the proposer's best outcome every responder accepts (equilibrium._pure_round).
 
     Returns (offer, agree).
@@ -765,20 +858,20 @@ def _pure_round(utility, threshold, p, tolerance, responders):
     principals, count = utility.shape
     best = -np.inf
     for k in range(count):
-        feasible = True
+        ok = True
         for q in range(principals):
             if q != p and not utility[q, k] >= threshold[q] - tolerance:
-                feasible = False
+                ok = False
                 break
-        responders[k] = 1.0 if feasible else 0.0
-        if feasible and utility[p, k] > best:
+        feasible[k] = ok
+        if ok and utility[p, k] > best:
             best = utility[p, k]
     if best == -np.inf:
         return 0, False
     offer = -1
     top = -np.inf
     for k in range(count):
-        if responders[k] > 0.0 and utility[p, k] == best:
+        if feasible[k] and utility[p, k] == best:
             total = 0.0
             for q in range(principals):
                 if q != p:
@@ -790,19 +883,22 @@ def _pure_round(utility, threshold, p, tolerance, responders):
 
 
 @njit(**_JIT)
-def _solve(rules, utility, talking, walkout, discount, hazard, plan, work):
+def _solve(order, constants, utility, talking, walkout, discount, hazard, plan_offer, plan_chance, plan_agree,
+           plan_threshold, plan_continuation, vectors, candidates, keys, hull_outcome, hull_x, hull_y, keep, drop,
+           after, feasible):
     """Backward induction to the stationary equilibrium of one world's game (equilibrium.solve).
 
     ``utility`` (P, K), ``talking``, ``walkout``, ``discount`` (P,), ``hazard``
-    per round. Fills ``plan`` per proposing position: high, low, chance, agree,
-    threshold (P, P), continuation (P, P).
+    per round. Fills the plan per proposing position: ``plan_offer`` (P, 2)
+    high and low outcome, ``plan_chance``, ``plan_agree`` (P,),
+    ``plan_threshold`` and ``plan_continuation`` (P, P).
     """
-    constants = rules.constants
     tolerance = constants[_TOL_EQ]
     principals = talking.size
     cycle = principals
     two = principals == 2
-    value = work.value
+    value, current, before = vectors[0], vectors[1], vectors[2]
+    threshold, continuation = vectors[3], vectors[4]
     for a in range(principals):
         d = discount[a]
         denominator = 1.0 - d * (1.0 - hazard)
@@ -812,121 +908,153 @@ def _solve(rules, utility, talking, walkout, discount, hazard, plan, work):
     if two:
         bar0 = (walkout[0] if walkout[0] >= value[0] else value[0]) - tolerance
         bar1 = (walkout[1] if walkout[1] >= value[1] else value[1]) - tolerance
-        size = _concave_hull(_frontier(utility, bar0, bar1, work), constants[_HULL_TOL], work)
-    current, before = work.current, work.before
-    threshold, continuation = work.threshold, work.continuation
+        size = _frontier(utility, bar0, bar1, candidates, keys, hull_outcome, hull_x, hull_y)
+        size = _concave_hull(size, constants[_HULL_TOL], keep, drop, after, hull_outcome, hull_x, hull_y)
+    converged = constants[_CONVERGED]
     for _ in range(max(int(constants[_SOLVE_ROUNDS]) // cycle, 1)):
         for a in range(principals):
             before[a] = value[a]
             current[a] = value[a]
         for position in range(cycle - 1, -1, -1):
-            p = rules.principals_order[position]
+            p = order[position]
             for a in range(principals):
                 d = discount[a]
                 c = (1.0 - d) * talking[a] + d * ((1.0 - hazard) * current[a] + hazard * walkout[a])
                 continuation[a] = c
                 threshold[a] = walkout[a] if walkout[a] >= c else c
             if two:
-                high, low, chance, agree, mine, theirs = _lottery_round(size, threshold, p, tolerance, work)
+                high, low, chance, agree, mine, theirs = _lottery_round(size, threshold, p, tolerance, hull_outcome,
+                                                                        hull_x, hull_y)
                 if agree:
                     current[p] = mine
                     current[1 - p] = theirs
                 else:
-                    for a in range(principals):
-                        current[a] = continuation[a]
+                    current[0] = continuation[0]
+                    current[1] = continuation[1]
             else:
-                high, agree = _pure_round(utility, threshold, p, tolerance, work.responders)
+                high, agree = _pure_round(utility, threshold, p, tolerance, feasible)
                 low, chance = high, 1.0
                 for a in range(principals):
                     current[a] = utility[a, high] if agree else continuation[a]
-            plan.high[position] = high
-            plan.low[position] = low
-            plan.chance[position] = chance
-            plan.agree[position] = agree
+            plan_offer[position, 0] = high
+            plan_offer[position, 1] = low
+            plan_chance[position] = chance
+            plan_agree[position] = agree
             for a in range(principals):
-                plan.threshold[position, a] = threshold[a]
-                plan.continuation[position, a] = continuation[a]
+                plan_threshold[position, a] = threshold[a]
+                plan_continuation[position, a] = continuation[a]
         change = 0.0
         for a in range(principals):
             value[a] = current[a]
             gap = abs(value[a] - before[a])
             if gap > change:
                 change = gap
-        if not change > constants[_CONVERGED]:
+        if not change > converged:
             break
 
 
 @njit(**_JIT)
-def _believed_game(loops, space, rules, p, t, scalars, ideal, salience, leverage, ideal_z, salience_z, weight, work):
-    """The game proposer ``p`` believes it is in at round ``t`` -> work.game_* (equilibrium.believed_game)."""
-    a_p = rules.principals[p]
-    months = t * rules.months
-    scale = scalars[_NOISE, a_p] * _scalar1(loops[_EXP], -months / scalars[_LEARNING, a_p])
-    _believed_effective(loops, space, rules, p, scale, ideal, salience, leverage, ideal_z, salience_z, work)
+def _believed_game(principals, p, status_quo, breakdown, scalars, weight, shape, seen, utility, flows,
+                   game_utility, game_flows, state_utility, buffer):
+    """The game proposer ``p`` believes it is in (equilibrium.believed_game), from ``seen``: the others'
+    utilities (P, K) and talking and walk-out values as it believes them, its own true ones."""
+    _state_values(seen, status_quo, breakdown, state_utility)
     alternatives = weight.size
-    for q in range(rules.principals.size):
+    for q in range(principals.size):
         if q == p:
-            work.game_utility[q, :] = work.utility[q]
-            work.game_talking[q] = work.talking[q]
-            work.game_walkout[q] = work.walkout[q]
+            game_utility[q, :] = utility[q]
+            game_flows[_S, q] = flows[_S, q]
+            game_flows[_B, q] = flows[_B, q]
             continue
-        a_q = rules.principals[q]
-        _outer_sum(work.seen, q, space.shape, work.game_utility[q])
-        work.game_talking[q] = _state_value(work.seen, q, rules.status_quo[q]) - scalars[_DELAY, a_q]
+        a_q = principals[q]
+        _outer_sum(seen, q, shape, game_utility[q], buffer)
+        game_flows[_S, q] = state_utility[q, 0] - scalars[_DELAY, a_q]
         for b in range(alternatives):
-            work.result[b] = _state_value(work.seen, q, rules.breakdown[q, b]) * weight[b]
-        work.game_walkout[q] = _row_sum(work.result, 0, alternatives) + scalars[_OUTSIDE, a_q]
+            buffer[b] = state_utility[q, 1 + b] * weight[b]
+        game_flows[_B, q] = _row_sum(buffer, 0, alternatives) + scalars[_OUTSIDE, a_q]
 
 
 @njit(**_JIT)
 def _play_equilibrium(space, rules, events, worlds, out, work):
-    loops = rules.loops
-    tolerance = rules.constants[_TOL_EQ]
-    principals = rules.principals
+    loops = _borrow(rules.loops)
+    exp, expm1 = loops[_EXP], loops[_EXPM1]
+    values, shape, curve = _borrow(space.values), _borrow(space.shape), _borrow(space.curve)
+    curvature, fixed = _borrow(space.curvature), _borrow(space.fixed)
+    principals, status_quo, breakdown = _borrow(rules.principals), _borrow(rules.status_quo), _borrow(rules.breakdown)
+    order, constants = _borrow(rules.principals_order), _borrow(rules.constants)
+    months, rounds = rules.months, rules.rounds
+    tolerance = constants[_TOL_EQ]
+    ideal_in, salience_in, leverage_in = _borrow(worlds.ideal), _borrow(worlds.salience), _borrow(worlds.leverage)
+    scalars_in, risk_in, weight_in = _borrow(worlds.scalars), _borrow(worlds.risk), _borrow(worlds.weight)
+    ideal_z, salience_z, draw = _borrow(worlds.ideal_z), _borrow(worlds.salience_z), _borrow(worlds.draw)
+    result, end_round, agreement, proposer, cause_out = (_borrow(out.result), _borrow(out.end_round),
+                                                         _borrow(out.agreement), _borrow(out.proposer), _borrow(out.cause))
+    terms, effective, utility = _borrow(work.terms), _borrow(work.effective), _borrow(work.utility)
+    favourite, state_utility, flows = _borrow(work.favourite), _borrow(work.state_utility), _borrow(work.flows)
+    argument, result_buffer = _borrow(work.argument), _borrow(work.result)
+    believed_ideal, believed_salience = _borrow(work.believed_ideal), _borrow(work.believed_salience)
+    believed_terms, seen = _borrow(work.believed_terms), _borrow(work.seen)
+    discount, vectors = _borrow(work.discount), _borrow(work.vectors)
+    candidates, keys = _borrow(work.candidates), _borrow(work.keys)
+    hull_outcome, hull_x, hull_y = _borrow(work.hull_outcome), _borrow(work.hull_x), _borrow(work.hull_y)
+    keep, drop, after, feasible = _borrow(work.keep), _borrow(work.drop), _borrow(work.after), _borrow(work.feasible)
+    game_utility, game_flows, game_state = _borrow(work.game_utility), _borrow(work.game_flows), _borrow(work.game_state)
+    truth_offer, truth_chance, truth_agree = _borrow(work.truth_offer), _borrow(work.truth_chance), _borrow(work.truth_agree)
+    truth_threshold, truth_continuation = _borrow(work.truth_threshold), _borrow(work.truth_continuation)
+    plan_offer, plan_chance, plan_agree = _borrow(work.plan_offer), _borrow(work.plan_chance), _borrow(work.plan_agree)
+    plan_threshold, plan_continuation = _borrow(work.plan_threshold), _borrow(work.plan_continuation)
     count = principals.size
-    truth, believed = work.truth, work.believed_plan
-    for w in range(worlds.ideal.shape[0]):
-        ideal, salience, leverage = worlds.ideal[w], worlds.salience[w], worlds.leverage[w]
-        scalars = worlds.scalars[w]
-        _derive(loops, space, rules, ideal, salience, leverage, work)
-        hazard = _values(loops, rules, scalars, worlds.risk[w], worlds.weight[w], work)
+    for w in range(ideal_in.shape[0]):
+        ideal, salience, leverage, scalars = ideal_in[w], salience_in[w], leverage_in[w], scalars_in[w]
+        weight = weight_in[w]
+        _derive(expm1, values, shape, curve, curvature, fixed, principals, status_quo, breakdown, ideal, salience,
+                leverage, terms, effective, utility, favourite, state_utility, argument, result_buffer)
+        hazard = _values(loops, principals, months, scalars, risk_in[w], weight, state_utility, flows, result_buffer)
         for a in range(count):
-            work.discount[a] = _power_by_scalar(loops, scalars[_PATIENCE, principals[a]], rules.months)
-        _solve(rules, work.utility, work.talking, work.walkout, work.discount, hazard, truth, work)
-        for t in range(rules.rounds):
+            discount[a] = _power_by_scalar(loops, scalars[_PATIENCE, principals[a]], months)
+        _solve(order, constants, utility, flows[_S], flows[_B], discount, hazard, truth_offer, truth_chance,
+               truth_agree, truth_threshold, truth_continuation, vectors, candidates, keys, hull_outcome, hull_x,
+               hull_y, keep, drop, after, feasible)
+        for t in range(rounds):
             position = t % count
-            p = rules.principals_order[position]
-            high, low = truth.high[position], truth.low[position]
-            chance, agree = truth.chance[position], truth.agree[position]
-            if scalars[_NOISE, principals[p]] > 0:  # the proposer plays the game it believes it is in
-                _believed_game(loops, space, rules, p, t, scalars, ideal, salience, leverage, worlds.ideal_z[w],
-                               worlds.salience_z[w], worlds.weight[w], work)
-                _solve(rules, work.game_utility, work.game_talking, work.game_walkout, work.discount, hazard,
-                       believed, work)
-                high, low = believed.high[position], believed.low[position]
-                chance, agree = believed.chance[position], believed.agree[position]
-            draw = worlds.draw[w, t]
-            offer = high if draw < chance else low
+            p = order[position]
+            high, low = truth_offer[position, 0], truth_offer[position, 1]
+            chance, agree = truth_chance[position], truth_agree[position]
+            noise = scalars[_NOISE, principals[p]]
+            if noise > 0:  # the proposer plays the game it believes it is in, its noise shrinking with time
+                scale = noise * _scalar1(exp, -(t * months) / scalars[_LEARNING, principals[p]])
+                _believed_effective(exp, expm1, values, shape, curve, curvature, fixed, principals, p, scale, ideal,
+                                    salience, leverage, ideal_z[w], salience_z[w], believed_ideal, believed_salience,
+                                    believed_terms, seen, argument, result_buffer)
+                _believed_game(principals, p, status_quo, breakdown, scalars, weight, shape, seen, utility, flows,
+                               game_utility, game_flows, game_state, result_buffer)
+                _solve(order, constants, game_utility, game_flows[_S], game_flows[_B], discount, hazard, plan_offer,
+                       plan_chance, plan_agree, plan_threshold, plan_continuation, vectors, candidates, keys,
+                       hull_outcome, hull_x, hull_y, keep, drop, after, feasible)
+                high, low = plan_offer[position, 0], plan_offer[position, 1]
+                chance, agree = plan_chance[position], plan_agree[position]
+            u = draw[w, t]
+            offer = high if u < chance else low
             accepted = agree
             for q in range(count):
                 if q != p and accepted:
-                    worth = chance * work.utility[q, high] + (1.0 - chance) * work.utility[q, low]
-                    accepted = worth >= truth.threshold[position, q] - tolerance
+                    worth = chance * utility[q, high] + (1.0 - chance) * utility[q, low]
+                    accepted = worth >= truth_threshold[position, q] - tolerance
             if accepted:
-                out.result[w] = _AGREEMENT
-                out.end_round[w] = t
-                out.agreement[w] = offer
-                out.proposer[w] = p
+                result[w] = _AGREEMENT
+                end_round[w] = t
+                agreement[w] = offer
+                proposer[w] = p
                 break
             cause = -1
             for q in range(count):
-                if work.walkout[q] > truth.continuation[position, q] + tolerance:
+                if flows[_B, q] > truth_continuation[position, q] + tolerance:
                     cause = q
                     break
-            if cause >= 0 or draw < hazard:
-                out.result[w] = _BREAKDOWN
-                out.end_round[w] = t
-                out.cause[w] = cause
+            if cause >= 0 or u < hazard:
+                result[w] = _BREAKDOWN
+                end_round[w] = t
+                cause_out[w] = cause
                 break
 
 
@@ -935,90 +1063,96 @@ def _play_equilibrium(space, rules, events, worlds, out, work):
 
 @njit(**_JIT)
 def _play_nash(space, rules, events, worlds, out, work):
-    loops = rules.loops
-    principals = rules.principals
-    count = work.utility.shape[1]
-    for w in range(worlds.ideal.shape[0]):
-        scalars = worlds.scalars[w]
-        _derive(loops, space, rules, worlds.ideal[w], worlds.salience[w], worlds.leverage[w], work)
-        _values(loops, rules, scalars, worlds.risk[w], worlds.weight[w], work)
+    loops = _borrow(rules.loops)
+    log, expm1 = loops[_LOG], loops[_EXPM1]
+    values, shape, curve = _borrow(space.values), _borrow(space.shape), _borrow(space.curve)
+    curvature, fixed = _borrow(space.curvature), _borrow(space.fixed)
+    principals, status_quo, breakdown = _borrow(rules.principals), _borrow(rules.status_quo), _borrow(rules.breakdown)
+    months = rules.months
+    ideal_in, salience_in, leverage_in = _borrow(worlds.ideal), _borrow(worlds.salience), _borrow(worlds.leverage)
+    scalars_in, risk_in, weight_in = _borrow(worlds.scalars), _borrow(worlds.risk), _borrow(worlds.weight)
+    result, end_round, agreement, proposer, cause_out = (_borrow(out.result), _borrow(out.end_round),
+                                                         _borrow(out.agreement), _borrow(out.proposer), _borrow(out.cause))
+    terms, effective, utility = _borrow(work.terms), _borrow(work.effective), _borrow(work.utility)
+    favourite, state_utility, flows = _borrow(work.favourite), _borrow(work.state_utility), _borrow(work.flows)
+    argument, result_buffer, score = _borrow(work.argument), _borrow(work.result), _borrow(work.score)
+    positive, logs = _borrow(work.feasible), _borrow(work.game_utility)
+    count = utility.shape[1]
+    for w in range(ideal_in.shape[0]):
+        scalars = scalars_in[w]
+        _derive(expm1, values, shape, curve, curvature, fixed, principals, status_quo, breakdown, ideal_in[w],
+                salience_in[w], leverage_in[w], terms, effective, utility, favourite, state_utility, argument,
+                result_buffer)
+        _values(loops, principals, months, scalars, risk_in[w], weight_in[w], state_utility, flows, result_buffer)
+        # the asymmetric Nash point: max sum_a power_a log(U_a - r_a) over outcomes with every gain > 0 (nash_solution)
         for k in range(count):
-            work.positive[k] = True
+            positive[k] = True
         for p in range(principals.size):
-            r = work.reservation[p]
-            row = work.utility[p]
+            r = flows[_R, p]
+            row = utility[p]
             for k in range(count):
                 gain = row[k] - r
                 if not gain > 0:
-                    work.positive[k] = False
-                work.score[k] = gain if gain > 0 else 1.0
-            _loop1(loops[_LOG], work.score, work.logs[p], count)
+                    positive[k] = False
+                score[k] = gain if gain > 0 else 1.0
+            _loop1(log, score, logs[p], count)
         offer = 0
         exists = False
         best = -np.inf
         for k in range(count):
-            if not work.positive[k]:
+            if not positive[k]:
                 continue
             objective = 0.0
             for p in range(principals.size):
-                objective += scalars[_POWER_F, principals[p]] * work.logs[p, k]
+                objective += scalars[_POWER_F, principals[p]] * logs[p, k]
             if not exists or objective > best:
                 best = objective
                 offer = k
                 exists = True
         if exists:
-            out.result[w] = _AGREEMENT
-            out.end_round[w] = 0
-            out.agreement[w] = offer
-            out.proposer[w] = -1
+            result[w] = _AGREEMENT
+            end_round[w] = 0
+            agreement[w] = offer
+            proposer[w] = -1
             continue
-        for p in range(principals.size):
-            if work.walkout[p] > work.disagreement[p]:
-                out.result[w] = _BREAKDOWN
-                out.end_round[w] = 0
-                out.cause[w] = p
+        for p in range(principals.size):  # no deal: the first principal for whom a breakdown beats talking walks out
+            if flows[_B, p] > flows[_V, p]:
+                result[w] = _BREAKDOWN
+                end_round[w] = 0
+                cause_out[w] = p
                 break
 
 
 # --- packing a batch -----------------------------------------------------------------------------------------
 
-Plan = namedtuple("Plan", "high low chance agree threshold continuation")
 Work = namedtuple("Work", [
-    "terms", "effective", "utility", "favourite", "status_quo_utility", "breakdown_utility",
-    "talking", "walkout", "disagreement", "reservation", "argument", "result", "other", "score",
+    "terms", "effective", "utility", "favourite", "state_utility", "flows", "argument", "result", "other", "score",
     "believed_ideal", "believed_salience", "believed_terms", "seen", "believed_score", "believed", "fraction",
-    "discount", "value", "current", "before", "threshold", "continuation", "responders", "candidates", "keys",
-    "hull_outcome", "hull_x", "hull_y", "keep", "drop", "after", "truth", "believed_plan",
-    "game_utility", "game_talking", "game_walkout", "positive", "logs",
+    "discount", "vectors", "candidates", "keys", "hull_outcome", "hull_x", "hull_y", "keep", "drop", "after",
+    "feasible", "game_utility", "game_flows", "game_state", "truth_offer", "truth_chance", "truth_agree",
+    "truth_threshold", "truth_continuation", "plan_offer", "plan_chance", "plan_agree", "plan_threshold",
+    "plan_continuation",
 ])
-
-
-def _plan(principals: int) -> Plan:
-    return Plan(np.zeros(principals, np.int64), np.zeros(principals, np.int64), np.ones(principals),
-                np.zeros(principals, np.bool_), np.zeros((principals, principals)), np.zeros((principals, principals)))
 
 
 def _work(actors: int, principals: int, issues: int, levels: int, outcomes: int, alternatives: int,
           rounds: int) -> Work:
+    """The workspace of one world, reused by every world of a batch (a few kB for the baseline)."""
     flat = max(actors * issues * levels, actors * issues, outcomes, rounds, alternatives, issues, 1)
+    P, K = principals, outcomes
+
+    def plan():
+        return (np.zeros((P, 2), np.int64), np.ones(P), np.zeros(P, np.bool_), np.zeros((P, P)), np.zeros((P, P)))
+
     return Work(
-        terms=np.zeros((actors, issues, levels)), effective=np.zeros((principals, issues, levels)),
-        utility=np.zeros((principals, outcomes)), favourite=np.zeros(principals, np.int64),
-        status_quo_utility=np.zeros(principals), breakdown_utility=np.zeros((principals, alternatives)),
-        talking=np.zeros(principals), walkout=np.zeros(principals), disagreement=np.zeros(principals),
-        reservation=np.zeros(principals), argument=np.zeros(flat), result=np.zeros(flat), other=np.zeros(flat),
-        score=np.zeros(flat), believed_ideal=np.zeros((actors, issues)), believed_salience=np.zeros((actors, issues)),
-        believed_terms=np.zeros((actors, issues, levels)), seen=np.zeros((principals, issues, levels)),
-        believed_score=np.zeros((principals, outcomes), np.float32), believed=np.zeros(principals, np.bool_),
-        fraction=np.zeros((principals, max(rounds, 1))), discount=np.zeros(principals), value=np.zeros(principals),
-        current=np.zeros(principals), before=np.zeros(principals), threshold=np.zeros(principals),
-        continuation=np.zeros(principals), responders=np.zeros(outcomes), candidates=np.zeros(outcomes, np.int64),
-        keys=np.zeros(outcomes), hull_outcome=np.zeros(outcomes, np.int64), hull_x=np.zeros(outcomes),
-        hull_y=np.zeros(outcomes), keep=np.zeros(outcomes, np.bool_), drop=np.zeros(outcomes, np.bool_),
-        after=np.zeros(outcomes, np.int64), truth=_plan(principals), believed_plan=_plan(principals),
-        game_utility=np.zeros((principals, outcomes)), game_talking=np.zeros(principals),
-        game_walkout=np.zeros(principals), positive=np.zeros(outcomes, np.bool_),
-        logs=np.zeros((principals, outcomes)),
+        np.zeros((actors, issues, levels)), np.zeros((P, issues, levels)), np.zeros((P, K)), np.zeros(P, np.int64),
+        np.zeros((P, 1 + alternatives)), np.zeros((4, P)), np.zeros(flat), np.zeros(flat), np.zeros(flat),
+        np.zeros(flat), np.zeros((actors, issues)), np.zeros((actors, issues)), np.zeros((actors, issues, levels)),
+        np.zeros((P, issues, levels)), np.zeros((P, K), np.float32), np.zeros(P, np.bool_),
+        np.zeros((P, max(rounds, 1))), np.zeros(P), np.zeros((5, P)), np.zeros(K, np.int64), np.zeros(K),
+        np.zeros(K, np.int64), np.zeros(K), np.zeros(K), np.zeros(K, np.bool_), np.zeros(K, np.bool_),
+        np.zeros(K, np.int64), np.zeros(K, np.bool_), np.zeros((P, K)), np.zeros((4, P)),
+        np.zeros((P, 1 + alternatives)), *plan(), *plan(),
     )
 
 
@@ -1048,10 +1182,9 @@ def _space_arrays(space: OutcomeSpace, actors: int) -> Space:
             curve[i] = curves.code
             curvature[i] = curves.curvature
             fixed[i, :, :issue_values.size] = curves.fixed
-    # as curve_value computes them: np.expm1 of the (A, 1) curvatures
-    expm1_k = np.expm1(curvature[:, :, None])[:, :, 0]
-    expm1_minus_k = np.expm1(-curvature[:, :, None])[:, :, 0]
-    return Space(values, np.array(space.shape, np.int64), curve, curvature, fixed, expm1_k, expm1_minus_k)
+    # k, and expm1(k), expm1(-k) as curve_value computes them (np.expm1 of the (A, 1) curvatures)
+    numbers = np.stack([curvature, np.expm1(curvature[:, :, None])[:, :, 0], np.expm1(-curvature[:, :, None])[:, :, 0]])
+    return Space(values, np.array(space.shape, np.int64), curve, numbers, fixed)
 
 
 def _event_ops(scenario) -> tuple[tuple[tuple[str, str], ...], tuple[np.ndarray, ...]]:
