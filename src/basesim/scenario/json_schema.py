@@ -24,7 +24,10 @@ FIELD_HELP: dict[str, dict[str, str]] = {
         "name": "Short name of the scenario (default: the file name).",
         "issues": "What is bargained over: each issue has ordered levels or a numeric range.",
         "actors": "Who takes part: principals sit at the table, influencers pull on principals.",
-        "no_deal": "The level of every issue if no agreement is reached.",
+        "no_deal": "The older form of status_quo and breakdown together: the level of every issue without a deal.",
+        "status_quo": "The level of every issue while the talks go on (e.g. Russia still at the bases).",
+        "breakdown": "What follows a collapse: levels, or {alternatives: {NAME: {probability, levels}}}.",
+        "sources": "Where numbers come from, by dotted path (usually written as source: beside the number).",
         "protocol": "How the talks run: protocol, rounds, round length, start date, breakdown risk.",
         "events": "Parameter changes at a fixed or random round, each with a probability.",
         "outcomes": "Named yes/no questions counted in every run (e.g. 'Russia keeps Tartus').",
@@ -41,22 +44,27 @@ FIELD_HELP: dict[str, dict[str, str]] = {
         "salience": "Per issue: how much the issue matters (normalised to sum 1), or a Dirichlet.",
         "leverage": "Per principal: weight in [0, 1] of this actor's preferences in that principal's utility.",
         "power": "Bargaining weight in the Nash protocol (> 0).",
-        "no_deal": "This principal's own view of the no-deal outcome (default: the scenario's).",
-        "outside_option": "Added to the no-deal utility: the value of walking away, in [-1, 1].",
+        "no_deal": "This principal's own view of what a breakdown gives (default: the scenario's).",
+        "outside_option": "Added to the breakdown's utility: the value of walking away, in [-1, 1].",
         "concession": "Concession exponent beta: < 1 tough (Boulware), > 1 soft (Conceder).",
-        "patience": "Discount factor per round, in (0, 1].",
+        "patience": "Discount factor per month, in (0, 1].",
+        "delay_cost": "Utility lost per month while the talks go on without a deal, in [0, 1].",
+        "deadline": "The month by which this principal believes it must settle (alternating offers).",
+        "learning_time": "Months for this principal's belief noise to shrink by a factor e (equilibrium).",
+        "utility_curve": "Per issue: linear, {shape: concave|convex, curvature: K} or {points: [[amount, utility], ...]}.",
         "belief_noise": "Standard deviation of the noise in this principal's beliefs about the others.",
     },
     "Protocol": {
         "name": "alternating_offers (default), equilibrium, nash or expected_utility.",
-        "rounds": "Number of rounds before the deadline.",
+        "rounds": "Number of rounds the forecast looks ahead (the horizon, not a deadline).",
         "round_length": "Length of a round: 'N unit', unit one of day, week, month, quarter, year.",
         "start_date": "Date of round 0 (YYYY-MM-DD).",
         "first_proposer": "The principal who makes the first offer.",
-        "breakdown_risk": "Probability per round that the talks break down, in [0, 1).",
+        "breakdown_risk": "Probability per month that the talks collapse for reasons outside them, in [0, 1).",
     },
     "Event": {
-        "round": "Round at which the event may happen (a number or a distribution).",
+        "round": "Round at which the event may happen (the older form; prefer month).",
+        "month": "Months after the start at which the event may happen (a number or a distribution).",
         "probability": "Probability that the event happens at all.",
         "set": "Parameters replaced: {actors.NAME.FIELD[.KEY]: value}.",
         "add": "Parameters shifted: {actors.NAME.FIELD[.KEY]: amount}.",
@@ -113,6 +121,33 @@ def _relaxed(node: Any) -> Any:
     return node
 
 
+#: A fixed number with where it comes from: ``{value: 0.3, source: "..."}`` (see basesim.scenario.sources).
+SOURCED_NUMBER = {
+    "type": "object",
+    "title": "Number with its source",
+    "properties": {"value": {"type": "number"}, "source": {"type": "string", "description": "Where the number comes from."}},
+    "required": ["value", "source"],
+    "additionalProperties": False,
+}
+
+
+def _allow_sourced_numbers(node: Any) -> None:
+    """Wherever a number or a distribution may stand, a ``{value, source}`` pair may stand too."""
+    if isinstance(node, dict):
+        for key in ("oneOf", "anyOf"):
+            options = node.get(key)
+            if isinstance(options, list) and {"type": "number"} in options:
+                options.append({"$ref": "#/definitions/SourcedNumber"})
+        if node.get("type") == "number" and "title" in node and "oneOf" not in node:
+            number = {k: node.pop(k) for k in list(node) if k not in ("title", "description", "default")}
+            node["oneOf"] = [number, {"$ref": "#/definitions/SourcedNumber"}]
+        for value in list(node.values()):
+            _allow_sourced_numbers(value)
+    elif isinstance(node, list):
+        for item in node:
+            _allow_sourced_numbers(item)
+
+
 def scenario_json_schema() -> dict[str, Any]:
     """JSON Schema (draft-07) of a scenario file, for editors' YAML extensions.
 
@@ -133,6 +168,8 @@ def scenario_json_schema() -> dict[str, Any]:
         definitions[name]["required"] = ["dist", *definitions[name].get("required", [])]
     for definition in definitions.values():
         definition.pop("description", None)  # docstrings are for developers
+    definitions["SourcedNumber"] = SOURCED_NUMBER
+    _allow_sourced_numbers(definitions)
     extends = {
         "type": "string",
         "title": "Extends",
