@@ -11,7 +11,6 @@ in any batch.
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import mesa
 import numpy as np
@@ -21,7 +20,7 @@ from basesim.model.agents import Influencer, Principal
 from basesim.model.outcome_space import OutcomeSpace, level_terms, mix_influence
 from basesim.model.protocols import get_protocol
 from basesim.scenario.sampling import Draws
-from basesim.scenario.schema import RESULTS, Scenario, parse_round_length
+from basesim.scenario.schema import RESULTS, Scenario, round_calendar
 from basesim.model.state import BatchState
 
 __all__ = ["NegotiationModel", "batch_size", "play", "trace", "round_dates", "horizon_dates", "world_utilities",
@@ -49,18 +48,8 @@ def batch_size(scenario: Scenario) -> int:
     return int(min(max(size, 16), 8192))
 
 
-@lru_cache(maxsize=64)
 def _dates(start: str, rounds: int, length: str) -> np.ndarray:
-    count, unit = parse_round_length(length)
-    offset = {
-        "day": pd.DateOffset(days=count),
-        "week": pd.DateOffset(weeks=count),
-        "month": pd.DateOffset(months=count),
-        "quarter": pd.DateOffset(months=3 * count),
-        "year": pd.DateOffset(years=count),
-    }[unit]
-    start_ts = pd.Timestamp(start)
-    return np.array([start_ts + offset * t for t in range(rounds)], dtype="datetime64[ns]")
+    return round_calendar(start, rounds, length)
 
 
 def round_dates(scenario: Scenario) -> np.ndarray:

@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel
 
 from basesim.scenario.distributions import Dirichlet, param_support
-from basesim.scenario.schema import Issue, Scenario
+from basesim.scenario.schema import Issue, Scenario, round_calendar
 
 #: Numeric actor fields an event may change, and whether they are keyed by issue or principal.
 ACTOR_SCALARS = ("power", "outside_option", "concession", "patience", "belief_noise", "delay_cost", "deadline",
@@ -222,8 +222,13 @@ def check_scenario(scenario: Scenario) -> list[tuple[str, str]]:
                 if (msg := parameter_path_problem(scenario, path)) is not None:
                     problems.append((f"{base}.{kind}.{path}", msg))
 
+    protocol = scenario.protocol
+    calendar = round_calendar(protocol.start_date.isoformat(), protocol.rounds + 1, protocol.round_length)
+    first, last = (str(calendar[0])[:10], str(calendar[-1])[:10])
     for name, outcome in scenario.outcomes.items():
         base = f"outcomes.{name}"
+        if outcome.as_of is not None and not first <= outcome.as_of.isoformat() <= last:
+            problems.append((f"{base}.as_of", f"{outcome.as_of} is outside the forecast, which runs from {first} to {last}"))
         if outcome.issue is None:
             continue
         if outcome.issue not in scenario.issues:
@@ -259,3 +264,5 @@ def show_value(value: Any) -> str:
 def allowed_keys(model: type[BaseModel]) -> list[str]:
     """The keys a pydantic model accepts, by the names written in YAML (aliases)."""
     return [f.alias or n for n, f in model.model_fields.items()]
+
+

@@ -50,6 +50,9 @@ class _Dist(BaseModel):
     # allow_inf_nan=False: a parameter of .nan or .inf is refused (a normal's low/high may be -.inf/.inf: no bound)
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
+    #: where the numbers come from (free text, may hold a URL); carried to ``show``, reports and the JSON Schema
+    source: str | None = None
+
     #: number of unit-hypercube columns one draw consumes
     @property
     def dims(self) -> int:

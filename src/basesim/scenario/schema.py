@@ -14,9 +14,11 @@ once the structure is valid; :func:`basesim.scenario.loader.load_scenario` runs 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import math
 import re
+from functools import lru_cache
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
@@ -433,6 +435,30 @@ class Protocol(_Strict):
     def _length(cls, text: str) -> str:
         parse_round_length(text)
         return text
+
+
+@lru_cache(maxsize=64)
+def round_calendar(start: str, rounds: int, length: str) -> np.ndarray:
+    """Calendar dates ``start + t * length`` for t = 0 .. rounds - 1, (rounds,) datetime64[ns].
+
+    As ``pandas.Timestamp(start) + pandas.DateOffset(months=t)`` (a month later, the day clipped to the
+    month's end), in plain datetime arithmetic: loading a scenario (``basesim validate``) needs no pandas.
+    """
+    count, unit = parse_round_length(length)
+    first = dt.datetime.fromisoformat(str(start))
+    if unit in ("day", "week"):
+        step = dt.timedelta(days=count * (7 if unit == "week" else 1))
+        dates = [first + step * t for t in range(rounds)]
+    else:
+        months = count * {"month": 1, "quarter": 3, "year": 12}[unit]
+        dates = [_add_months(first, months * t) for t in range(rounds)]
+    return np.array(dates, dtype="datetime64[ns]")
+
+
+def _add_months(day: dt.datetime, months: int) -> dt.datetime:
+    index = day.month - 1 + months
+    year, month = day.year + index // 12, index % 12 + 1
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def parse_round_length(text: str) -> tuple[int, str]:
