@@ -201,11 +201,38 @@ def _actor_table(scenario: Scenario) -> Table:
             escape(f"leverage over {target}"),
             *[escape(_param_text(a.leverage[target])) if target in a.leverage else "-" for a in actors],
         )
-    for field in ("outside_option", "concession", "patience", "belief_noise", "power"):
+    for field in ("outside_option", "delay_cost", "deadline", "learning_time", "concession", "patience",
+                  "belief_noise", "power"):
+        unit = {"delay_cost": " per month", "deadline": " (month)", "learning_time": " (months)",
+                "patience": " per month"}.get(field, "")
         table.add_row(
-            field.replace("_", " "),
+            field.replace("_", " ") + unit,
             *[escape(_param_text(getattr(a, field))) if a.is_principal or field == "power" else "-" for a in actors],
         )
+    for issue in scenario.issue_names:
+        if any(issue in a.utility_curve for a in actors):
+            table.add_row(escape(f"utility curve: {issue}"),
+                          *[escape(_curve_text(a.utility_curve.get(issue, "linear"))) for a in actors])
+    return table
+
+
+def _curve_text(curve: Any) -> str:
+    if isinstance(curve, str):
+        return curve
+    if hasattr(curve, "points"):
+        return "points " + ", ".join(f"{a:g}: {u:g}" for a, u in curve.points)
+    return f"{curve.shape}, curvature {curve.curvature:g}"
+
+
+def _sources_table(scenario: Scenario) -> Table | None:
+    """Where each number comes from (the scenario's source: notes), by path."""
+    if not scenario.sources:
+        return None
+    table = Table(title="Sources", title_justify="left")
+    table.add_column("number")
+    table.add_column("source")
+    for path, text in scenario.sources.items():
+        table.add_row(escape(path), escape(text))
     return table
 
 
@@ -217,13 +244,19 @@ def _settings_table(scenario: Scenario) -> Table:
     table.add_row("protocol", protocol.name)
     first = f", first proposer {protocol.first_proposer}" if protocol.first_proposer else ""
     table.add_row("rounds", f"{protocol.rounds} x {protocol.round_length} from {protocol.start_date.isoformat()}{first}")
-    table.add_row("breakdown risk per round", escape(_param_text(protocol.breakdown_risk)))
+    table.add_row("breakdown risk per month", escape(_param_text(protocol.breakdown_risk)))
+    for name, alternative in scenario.breakdown_alternatives.items():
+        changed = {k: v for k, v in alternative.levels.items() if v != scenario.status_quo_levels.get(k)}
+        levels = ", ".join(f"{k} {_level_text(scenario.issues[k], v)}" for k, v in changed.items()) or "the status quo frozen"
+        table.add_row(escape(f"breakdown: {alternative.label or name}"),
+                      escape(f"probability {_param_text(alternative.probability)}: {levels}"))
     for name, event in scenario.events.items():
         changes = [f"{k} = {_param_text(v)}" for k, v in event.set.items()]
         changes += [f"{k} += {_param_text(v)}" for k, v in event.add.items()]
+        when = f"month {_param_text(event.month)}" if event.month is not None else f"round {_param_text(event.round)}"
         table.add_row(
             escape(f"event {name}"),
-            escape(f"round {_param_text(event.round)}, probability {_param_text(event.probability)}: {'; '.join(changes)}"),
+            escape(f"{when}, probability {_param_text(event.probability)}: {'; '.join(changes)}"),
         )
     for name, outcome in scenario.outcomes.items():
         conditions = []
@@ -234,6 +267,8 @@ def _settings_table(scenario: Scenario) -> Table:
             conditions.append(f"result {outcome.result}")
         if outcome.by is not None:
             conditions.append(f"by {outcome.by.isoformat()}")
+        if outcome.as_of is not None:
+            conditions.append(f"as of {outcome.as_of.isoformat()}")
         table.add_row(escape(f"outcome {name}"), escape(" and ".join(conditions)))
     seed = scenario.monte_carlo.seed
     table.add_row("monte carlo", f"{scenario.monte_carlo.runs} runs, seed {seed if seed is not None else 'drawn at run time'}")
@@ -269,8 +304,10 @@ def show(
         title = scenario.title or scenario.name or str(file)
         console.print(f"[bold]{escape(title)}[/] ({escape(str(file))}): {describe(scenario)}", highlight=False,
                       soft_wrap=True)
-        for table in (_issue_table(scenario), _actor_table(scenario), _settings_table(scenario)):
-            show_result(table)
+        for table in (_issue_table(scenario), _actor_table(scenario), _settings_table(scenario),
+                      _sources_table(scenario)):
+            if table is not None:
+                show_result(table)
         return
     header = [f"# {scenario.name or file}: resolved from {file}"]
     if overrides:
