@@ -183,6 +183,11 @@ def run_command(
         bool, typer.Option("--figures/--no-figures", help="Write the standard figures to OUT/figures/.")
     ] = True,
     force: ForceOption = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="DATE", help="Report the state of the talks on this date (YYYY-MM-DD; "
+                     "default: the end of the forecast). The results folder keeps every date."),
+    ] = None,
     json_output: JsonOption = False,
     quiet: QuietOption = False,
 ) -> None:
@@ -198,7 +203,7 @@ def run_command(
     emit(run_one(file=file, runs=runs, seed=seed, overrides=overrides, protocol=protocol, out=out,
                  workers=workers, scheduler=scheduler, precision=precision, max_runs=max_runs,
                  summary_only=summary_only, export=export, show_progress=show_progress, figures=figures,
-                 force=force))
+                 force=force, as_of=as_of))
 
 
 def check_run_options(*, runs: int | None, seed: int | None, protocol: str | None, workers: int | None,
@@ -222,7 +227,7 @@ def check_run_options(*, runs: int | None, seed: int | None, protocol: str | Non
 def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[str] | None,
             protocol: str | None, out: Path | None, workers: int | None, scheduler: str | None,
             precision: float | None, max_runs: int | None, summary_only: bool, export: list[str] | None,
-            show_progress: bool, figures: bool, force: bool = False) -> dict[str, Any]:
+            show_progress: bool, figures: bool, force: bool = False, as_of: str | None = None) -> dict[str, Any]:
     """One ``basesim run``: check, run, save, print; return what ``--json`` prints."""
     from basesim.cli.common import claim_output
     from basesim.montecarlo.results import save_results
@@ -232,6 +237,7 @@ def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[s
     check_run_options(runs=runs, seed=seed, protocol=protocol, workers=workers, precision=precision,
                       max_runs=max_runs, summary_only=summary_only)
     scenario = load_scenario(file, overrides)
+    when = as_of_label(scenario, as_of)  # a date outside the forecast is refused before any work
     planned = (max_runs or DEFAULT_MAX_RUNS) if precision is not None else (runs or scenario.monte_carlo.runs)
     formats = check_export_formats(export, rows=planned)
     if formats and summary_only:
@@ -258,9 +264,10 @@ def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[s
 
     p = result.provenance
     title = (f"{scenario.title or scenario.name}: {result.runs:,} runs, protocol {p['protocol']}, "
-             f"seed {p['seed']}" + (" (drawn)" if p["seed_source"] == "drawn" else ""))
-    show(summary_table(result.summary, title=escape(title)))
-    quantiles = quantile_table(result.summary)
+             f"seed {p['seed']}" + (" (drawn)" if p["seed_source"] == "drawn" else "") + f"; {when}")
+    summary = result.summary.at(as_of) if as_of is not None else result.summary
+    show(summary_table(summary, title=escape(title)))
+    quantiles = quantile_table(summary)
     if quantiles is not None:
         show(quantiles)
     forecasts = None
@@ -286,7 +293,27 @@ def run_one(*, file: Path, runs: int | None, seed: int | None, overrides: list[s
     from basesim.cli.report import report_hint
 
     say(report_hint(folder))
-    return {**run_data(result, folder), **({"expected_utility": forecasts} if forecasts is not None else {})}
+    data = run_data(result, folder)
+    if as_of is not None:
+        import pandas as pd
+
+        data.update(as_of=str(pd.Timestamp(as_of).date()), summary=records(summary.table))
+    return {**data, **({"expected_utility": forecasts} if forecasts is not None else {})}
+
+
+def as_of_label(scenario: Scenario, as_of: str | None) -> str:
+    """``as of DATE`` for a summary's title (checked against the forecast's horizon)."""
+    import pandas as pd
+
+    from basesim.montecarlo.as_of import as_of_dates, as_of_index
+
+    dates = as_of_dates(scenario)
+    if as_of is None:
+        return f"as of {dates[-1].date()} (end of the forecast)"
+    index = as_of_index(scenario, as_of)
+    stamp = pd.Timestamp(as_of).date()
+    shown = dates[index].date()
+    return f"as of {stamp}" + (f" (the round of {shown})" if shown != stamp else "")
 
 
 # --- basesim trace -------------------------------------------------------------------------
