@@ -207,7 +207,7 @@ def test_to_xarray_of_other_designs_runs_along_points(baseline):
 
 def test_save_writes_the_tables(tmp_path, leverage_sweep):
     written = leverage_sweep.save(tmp_path / "out")
-    assert sorted(p.name for p in written.values()) == ["replications.parquet", "sweep.csv", "sweep_long.csv"]
+    assert sorted(p.name for p in written.values()) == ["replications.parquet", "scenario.resolved.yaml", "sweep.csv", "sweep_long.csv"]
     back = pd.read_csv(written["table"])
     assert len(back) == 2 and back["outcome.russia_keeps_tartus"].tolist() == \
         leverage_sweep.table["outcome.russia_keeps_tartus"].tolist()
