@@ -217,9 +217,12 @@ def save_figure(figure: Figure, path: str | Path, *, format: str | None = None, 
     path = Path(path)
     format = format or path.suffix.lstrip(".").lower()
     data = figure_bytes(figure, format=format, dpi=dpi)
+    from basesim.montecarlo.results import atomic_write
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        with atomic_write(path, binary=True) as f:  # an interrupted write leaves no half figure
+            f.write(data)
     except OSError as exc:
         raise OutputError(f"{path}: cannot write the figure ({exc.strerror or exc})") from exc
     return path
