@@ -362,6 +362,8 @@ FOLDERS = [
          "'pie.yaml' is a file, not a folder"),
     Case("run --out a folder another run is writing", ["run", "pie.yaml", "--out", "busy"], "--out: ",
          "'busy' is being written by another basesim command (process", setup=hold_lock),
+    Case("run --out a folder another run is writing, as a real process", ["run", "pie.yaml", "--out", "busy"],
+         "--out: ", "'busy' is being written by another basesim command (process", setup=hold_lock, process=True),
     Case("a results folder whose summary is damaged", ["trace", "damaged", "--replicate", "0"], "'damaged': ",
          "cannot read the summary or provenance", setup=lambda tmp: _damaged(tmp)),
 ]
@@ -397,7 +399,7 @@ CASES = HOSTILE + EXTENDS + NON_FINITE + SIZES + OVERRIDES + FOLDERS + MESSAGES
 def test_the_corpus_is_large_and_its_ids_distinct():
     assert len(CASES) >= 60
     assert len({c.id for c in CASES}) == len(CASES)
-    assert sum(c.process for c in CASES) >= 4
+    assert sum(c.process for c in CASES) >= 6
 
 
 def snapshot(folder: Path) -> dict[str, tuple]:

@@ -132,7 +132,11 @@ def _guarded(folder: Path) -> bool:
         here = Path.cwd().resolve()
     except OSError:
         return False
-    return target == here or target in here.parents or target == Path.home().resolve()
+    try:
+        home = Path.home().resolve()
+    except (OSError, RuntimeError):  # no home folder known
+        home = None
+    return target == here or target in here.parents or target == home
 
 
 def check_output(folder: str | Path, *, option: str = "--out", force: bool = False,
