@@ -28,7 +28,10 @@ of the EMA Workbench's PRIM; GPL-3.0-or-later), chosen over the EMA
 Workbench itself because the Workbench brings scikit-learn, statsmodels,
 seaborn, SALib and platypus-opt (about 600 MB) for this one algorithm.
 ``prim`` imports matplotlib's pyplot when it loads, so it is imported only
-when :func:`discover` runs.
+when :func:`discover` runs. Its licence (GPL-3.0-or-later) differs from
+basesim's (MIT), so it is an optional extra (``basesim[discovery]``, also in
+``basesim[test]``): without it, :func:`discover` says how to install it and
+reports leave their discovery section out.
 """
 
 from __future__ import annotations
@@ -224,7 +227,11 @@ def discover(result: Any, *, output: str | None = None, min_coverage: float = 0.
         swings = tornado_table(frame, pd.DataFrame({chosen: y}, index=frame.index))
         frame = frame[list(swings.sort_values("rank")["input"].head(max_inputs))]
     settings["inputs"] = list(frame.columns)
-    import prim  # noqa: PLC0415 (imports pyplot: only when discovery runs)
+    try:
+        import prim  # noqa: PLC0415 (imports pyplot: only when discovery runs)
+    except ImportError:
+        raise UsageError("scenario discovery needs the optional 'prim' package (GPL-3.0-or-later, so it is kept "
+                         "out of basesim's MIT core): python3 -m pip install 'basesim[discovery]'") from None
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
