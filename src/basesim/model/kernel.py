@@ -723,44 +723,47 @@ def _play_alternating(space, rules, events, worlds, out, work):
 
 
 @njit(**_JIT)
-def _frontier(utility, bar0, bar1, candidates, keys, hull_outcome, hull_x, hull_y):
+def _frontier(first, second, bar0, bar1, hull_outcome, hull_x, hull_y):
     """The Pareto frontier of the outcomes both principals accept (equilibrium.pareto_frontier) -> its size.
 
-    Fills ``hull_outcome``, ``hull_x`` (U_0), ``hull_y`` (U_1), ordered by
-    falling U_1 (ties: falling U_0, then the lowest outcome index), keeping a
-    point when its U_0 beats every point before it.
+    ``first``, ``second`` (K,): the two principals' utilities. The batch sorts
+    the acceptable outcomes by falling U_1 (ties: falling U_0, then the lowest
+    index) and keeps a point when its U_0 beats every point before it; that
+    is, it keeps the points no earlier point matches in U_0. The same set is
+    built here as a staircase, outcome by outcome in index order (an earlier
+    index comes first among equal utilities): a new point is dropped when its
+    predecessor in that order has at least its U_0, and it drops the points
+    after it with at most its U_0. Fills ``hull_outcome``, ``hull_x`` (U_0)
+    and ``hull_y`` (U_1) in the batch's order.
     """
-    count = utility.shape[1]
-    acceptable = 0
-    for k in range(count):
-        if utility[0, k] >= bar0 and utility[1, k] >= bar1:
-            candidates[acceptable] = k
-            keys[acceptable] = -utility[1, k]
-            acceptable += 1
-    if acceptable == 0:
-        return 0
-    order = np.argsort(keys[:acceptable], kind="mergesort")  # stable: the lowest index first among ties
     size = 0
-    running = -np.inf
-    j = 0
-    while j < acceptable:
-        leader = candidates[order[j]]
-        second = utility[1, leader]
-        best = utility[0, leader]
-        end = j + 1
-        while end < acceptable and utility[1, candidates[order[end]]] == second:
-            k = candidates[order[end]]
-            if utility[0, k] > best:
-                best = utility[0, k]
-                leader = k
-            end += 1
-        if best > running:
-            hull_outcome[size] = leader
-            hull_x[size] = best
-            hull_y[size] = second
+    for k in range(first.size):
+        x, y = first[k], second[k]
+        if not (x >= bar0 and y >= bar1):
+            continue
+        low, high = 0, size  # how many kept points come before k
+        while low < high:
+            middle = (low + high) // 2
+            if hull_y[middle] > y or (hull_y[middle] == y and hull_x[middle] >= x):
+                low = middle + 1
+            else:
+                high = middle
+        position = low
+        if position > 0 and hull_x[position - 1] >= x:
+            continue
+        beaten = 0
+        while position + beaten < size and hull_x[position + beaten] <= x:
+            beaten += 1
+        if beaten == 0:
+            for j in range(size, position, -1):
+                hull_x[j], hull_y[j], hull_outcome[j] = hull_x[j - 1], hull_y[j - 1], hull_outcome[j - 1]
             size += 1
-            running = best
-        j = end
+        elif beaten > 1:
+            for j in range(position + 1, size - beaten + 1):
+                hull_x[j], hull_y[j], hull_outcome[j] = (hull_x[j + beaten - 1], hull_y[j + beaten - 1],
+                                                         hull_outcome[j + beaten - 1])
+            size -= beaten - 1
+        hull_x[position], hull_y[position], hull_outcome[position] = x, y, k
     return size
 
 
@@ -803,36 +806,49 @@ def _concave_hull(size, hull_tolerance, keep, drop, after, hull_outcome, x, y):
 
 
 @njit(**_JIT)
-def _lottery_round(size, threshold, p, tolerance, hull_outcome, hull_x, hull_y):
-    """Two principals: the proposer's best lottery of neighbouring hull points giving the responder its threshold.
+def _good_enough(size, bar, q, hint, hull_x, hull_y):
+    """How many hull points are worth at least ``bar`` to responder ``q``: a prefix (q = 1) or a suffix (q = 0).
 
-    Returns (high, low, chance of high, agree, proposer's value, responder's
-    value) as equilibrium._lottery_round. The hull is strictly monotone (U_0
-    rising, U_1 falling), so the points good enough for the responder are a
-    prefix (responder 1) or a suffix (responder 0), found by bisection.
+    The hull is strictly monotone (U_0 rising, U_1 falling). Returns the count
+    and the boundary position (the hint for the next call: thresholds move
+    little between cycles, so the boundary is checked there first).
     """
-    q = 1 - p
-    need = threshold[q]
-    bar = need - tolerance
-    low, high = 0, size  # the first position where theirs < bar (q = 1) or theirs >= bar (q = 0)
-    if q == 1:
+    if q == 1:  # the first position with U_1 below the bar
+        if (hint == 0 or hull_y[hint - 1] >= bar) and (hint == size or not hull_y[hint] >= bar):
+            return hint, hint
+        low, high = 0, size
         while low < high:
             middle = (low + high) // 2
             if hull_y[middle] >= bar:
                 low = middle + 1
             else:
                 high = middle
-        enough = low
-    else:
-        while low < high:
-            middle = (low + high) // 2
-            if hull_x[middle] >= bar:
-                high = middle
-            else:
-                low = middle + 1
-        enough = size - low
+        return low, low
+    # the first position with U_0 at least the bar
+    if (hint == 0 or not hull_x[hint - 1] >= bar) and (hint == size or hull_x[hint] >= bar):
+        return size - hint, hint
+    low, high = 0, size
+    while low < high:
+        middle = (low + high) // 2
+        if hull_x[middle] >= bar:
+            high = middle
+        else:
+            low = middle + 1
+    return size - low, low
+
+
+@njit(**_JIT)
+def _lottery_round(size, mine_threshold, need, p, tolerance, hint, hull_outcome, hull_x, hull_y):
+    """Two principals: the proposer's best lottery of neighbouring hull points giving the responder its threshold.
+
+    ``mine_threshold``, ``need``: the proposer's and the responder's
+    thresholds. Returns (high, low, chance of high, agree, proposer's value,
+    responder's value, hint) as equilibrium._lottery_round.
+    """
+    q = 1 - p
+    enough, hint = _good_enough(size, need - tolerance, q, hint, hull_x, hull_y)
     if enough == 0:  # nothing the responder accepts: no offer (its terms are never used)
-        return 0, 0, 1.0, False, 0.0, 0.0
+        return 0, 0, 1.0, False, 0.0, 0.0, hint
     mine = hull_x if p == 0 else hull_y
     theirs = hull_x if q == 0 else hull_y
     above = enough - 1 if q == 1 else size - enough
@@ -846,7 +862,70 @@ def _lottery_round(size, threshold, p, tolerance, hull_outcome, hull_x, hull_y):
     share = min(max(share, 0.0), 1.0)
     best = share * mine[above] + (1.0 - share) * mine[below]
     their_value = share * q_above + (1.0 - share) * q_below
-    return hull_outcome[above], hull_outcome[below], share, best >= threshold[p] - tolerance, best, their_value
+    return (hull_outcome[above], hull_outcome[below], share, best >= mine_threshold - tolerance, best, their_value,
+            hint)
+
+
+@njit(**_JIT)
+def _solve_two(order, constants, first, second, talking, walkout, discount, hazard, plan_offer, plan_chance,
+               plan_agree, plan_threshold, plan_continuation, hull_outcome, hull_x, hull_y, keep, drop, after):
+    """:func:`_solve` for two principals, the iteration in registers: ``first``, ``second`` (K,) their utilities."""
+    tolerance = constants[_TOL_EQ]
+    s0, s1 = talking[0], talking[1]
+    b0, b1 = walkout[0], walkout[1]
+    d0, d1 = discount[0], discount[1]
+    denominator = 1.0 - d0 * (1.0 - hazard)
+    v0 = ((1.0 - d0) * s0 + d0 * hazard * b0) / denominator if denominator > 0 else s0
+    denominator = 1.0 - d1 * (1.0 - hazard)
+    v1 = ((1.0 - d1) * s1 + d1 * hazard * b1) / denominator if denominator > 0 else s1
+    bar0 = (b0 if b0 >= v0 else v0) - tolerance
+    bar1 = (b1 if b1 >= v1 else v1) - tolerance
+    size = _frontier(first, second, bar0, bar1, hull_outcome, hull_x, hull_y)
+    size = _concave_hull(size, constants[_HULL_TOL], keep, drop, after, hull_outcome, hull_x, hull_y)
+    talk0, talk1 = (1.0 - d0) * s0, (1.0 - d1) * s1  # the continuation's terms that do not change
+    stay, risk0, risk1 = 1.0 - hazard, hazard * b0, hazard * b1
+    converged = constants[_CONVERGED]
+    p1, p0 = order[1], order[0]
+    hint1, hint0 = 0, size
+    high1 = low1 = high0 = low0 = 0
+    chance1 = chance0 = 1.0
+    agree1 = agree0 = False
+    t10 = t11 = c10 = c11 = t00 = t01 = c00 = c01 = 0.0
+    for _ in range(max(int(constants[_SOLVE_ROUNDS]) // 2, 1)):
+        before0, before1 = v0, v1
+        # position 1 (the second proposer of the cycle), then position 0, as the batch goes backward
+        c10 = talk0 + d0 * (stay * v0 + risk0)
+        c11 = talk1 + d1 * (stay * v1 + risk1)
+        t10 = b0 if b0 >= c10 else c10
+        t11 = b1 if b1 >= c11 else c11
+        if p1 == 0:
+            high1, low1, chance1, agree1, mine, theirs, hint1 = _lottery_round(size, t10, t11, 0, tolerance, hint1,
+                                                                               hull_outcome, hull_x, hull_y)
+            cur0, cur1 = (mine, theirs) if agree1 else (c10, c11)
+        else:
+            high1, low1, chance1, agree1, mine, theirs, hint1 = _lottery_round(size, t11, t10, 1, tolerance, hint1,
+                                                                               hull_outcome, hull_x, hull_y)
+            cur0, cur1 = (theirs, mine) if agree1 else (c10, c11)
+        c00 = talk0 + d0 * (stay * cur0 + risk0)
+        c01 = talk1 + d1 * (stay * cur1 + risk1)
+        t00 = b0 if b0 >= c00 else c00
+        t01 = b1 if b1 >= c01 else c01
+        if p0 == 0:
+            high0, low0, chance0, agree0, mine, theirs, hint0 = _lottery_round(size, t00, t01, 0, tolerance, hint0,
+                                                                               hull_outcome, hull_x, hull_y)
+            v0, v1 = (mine, theirs) if agree0 else (c00, c01)
+        else:
+            high0, low0, chance0, agree0, mine, theirs, hint0 = _lottery_round(size, t01, t00, 1, tolerance, hint0,
+                                                                               hull_outcome, hull_x, hull_y)
+            v0, v1 = (theirs, mine) if agree0 else (c00, c01)
+        gap0, gap1 = abs(v0 - before0), abs(v1 - before1)
+        change = gap0 if gap0 >= gap1 else gap1
+        if not change > converged:
+            break
+    plan_offer[0, 0], plan_offer[0, 1], plan_chance[0], plan_agree[0] = high0, low0, chance0, agree0
+    plan_offer[1, 0], plan_offer[1, 1], plan_chance[1], plan_agree[1] = high1, low1, chance1, agree1
+    plan_threshold[0, 0], plan_threshold[0, 1], plan_continuation[0, 0], plan_continuation[0, 1] = t00, t01, c00, c01
+    plan_threshold[1, 0], plan_threshold[1, 1], plan_continuation[1, 0], plan_continuation[1, 1] = t10, t11, c10, c11
 
 
 @njit(**_JIT)
@@ -884,19 +963,23 @@ def _pure_round(utility, threshold, p, tolerance, feasible):
 
 @njit(**_JIT)
 def _solve(order, constants, utility, talking, walkout, discount, hazard, plan_offer, plan_chance, plan_agree,
-           plan_threshold, plan_continuation, vectors, candidates, keys, hull_outcome, hull_x, hull_y, keep, drop,
-           after, feasible):
+           plan_threshold, plan_continuation, vectors, hull_outcome, hull_x, hull_y, keep, drop, after, feasible):
     """Backward induction to the stationary equilibrium of one world's game (equilibrium.solve).
 
     ``utility`` (P, K), ``talking``, ``walkout``, ``discount`` (P,), ``hazard``
     per round. Fills the plan per proposing position: ``plan_offer`` (P, 2)
     high and low outcome, ``plan_chance``, ``plan_agree`` (P,),
-    ``plan_threshold`` and ``plan_continuation`` (P, P).
+    ``plan_threshold`` and ``plan_continuation`` (P, P). Two principals play
+    lotteries on the concave hull (:func:`_solve_two`), more play pure offers.
     """
-    tolerance = constants[_TOL_EQ]
     principals = talking.size
+    if principals == 2:
+        _solve_two(order, constants, utility[0], utility[1], talking, walkout, discount, hazard, plan_offer,
+                   plan_chance, plan_agree, plan_threshold, plan_continuation, hull_outcome, hull_x, hull_y, keep,
+                   drop, after)
+        return
+    tolerance = constants[_TOL_EQ]
     cycle = principals
-    two = principals == 2
     value, current, before = vectors[0], vectors[1], vectors[2]
     threshold, continuation = vectors[3], vectors[4]
     for a in range(principals):
@@ -904,12 +987,6 @@ def _solve(order, constants, utility, talking, walkout, discount, hazard, plan_o
         denominator = 1.0 - d * (1.0 - hazard)
         never = ((1.0 - d) * talking[a] + d * hazard * walkout[a]) / denominator
         value[a] = never if denominator > 0 else talking[a]
-    size = 0
-    if two:
-        bar0 = (walkout[0] if walkout[0] >= value[0] else value[0]) - tolerance
-        bar1 = (walkout[1] if walkout[1] >= value[1] else value[1]) - tolerance
-        size = _frontier(utility, bar0, bar1, candidates, keys, hull_outcome, hull_x, hull_y)
-        size = _concave_hull(size, constants[_HULL_TOL], keep, drop, after, hull_outcome, hull_x, hull_y)
     converged = constants[_CONVERGED]
     for _ in range(max(int(constants[_SOLVE_ROUNDS]) // cycle, 1)):
         for a in range(principals):
@@ -922,23 +999,12 @@ def _solve(order, constants, utility, talking, walkout, discount, hazard, plan_o
                 c = (1.0 - d) * talking[a] + d * ((1.0 - hazard) * current[a] + hazard * walkout[a])
                 continuation[a] = c
                 threshold[a] = walkout[a] if walkout[a] >= c else c
-            if two:
-                high, low, chance, agree, mine, theirs = _lottery_round(size, threshold, p, tolerance, hull_outcome,
-                                                                        hull_x, hull_y)
-                if agree:
-                    current[p] = mine
-                    current[1 - p] = theirs
-                else:
-                    current[0] = continuation[0]
-                    current[1] = continuation[1]
-            else:
-                high, agree = _pure_round(utility, threshold, p, tolerance, feasible)
-                low, chance = high, 1.0
-                for a in range(principals):
-                    current[a] = utility[a, high] if agree else continuation[a]
-            plan_offer[position, 0] = high
-            plan_offer[position, 1] = low
-            plan_chance[position] = chance
+            offer, agree = _pure_round(utility, threshold, p, tolerance, feasible)
+            for a in range(principals):
+                current[a] = utility[a, offer] if agree else continuation[a]
+            plan_offer[position, 0] = offer
+            plan_offer[position, 1] = offer
+            plan_chance[position] = 1.0
             plan_agree[position] = agree
             for a in range(principals):
                 plan_threshold[position, a] = threshold[a]
@@ -995,7 +1061,6 @@ def _play_equilibrium(space, rules, events, worlds, out, work):
     believed_ideal, believed_salience = _borrow(work.believed_ideal), _borrow(work.believed_salience)
     believed_terms, seen = _borrow(work.believed_terms), _borrow(work.seen)
     discount, vectors = _borrow(work.discount), _borrow(work.vectors)
-    candidates, keys = _borrow(work.candidates), _borrow(work.keys)
     hull_outcome, hull_x, hull_y = _borrow(work.hull_outcome), _borrow(work.hull_x), _borrow(work.hull_y)
     keep, drop, after, feasible = _borrow(work.keep), _borrow(work.drop), _borrow(work.after), _borrow(work.feasible)
     game_utility, game_flows, game_state = _borrow(work.game_utility), _borrow(work.game_flows), _borrow(work.game_state)
@@ -1013,8 +1078,8 @@ def _play_equilibrium(space, rules, events, worlds, out, work):
         for a in range(count):
             discount[a] = _power_by_scalar(loops, scalars[_PATIENCE, principals[a]], months)
         _solve(order, constants, utility, flows[_S], flows[_B], discount, hazard, truth_offer, truth_chance,
-               truth_agree, truth_threshold, truth_continuation, vectors, candidates, keys, hull_outcome, hull_x,
-               hull_y, keep, drop, after, feasible)
+               truth_agree, truth_threshold, truth_continuation, vectors, hull_outcome, hull_x, hull_y, keep, drop,
+               after, feasible)
         for t in range(rounds):
             position = t % count
             p = order[position]
@@ -1029,8 +1094,8 @@ def _play_equilibrium(space, rules, events, worlds, out, work):
                 _believed_game(principals, p, status_quo, breakdown, scalars, weight, shape, seen, utility, flows,
                                game_utility, game_flows, game_state, result_buffer)
                 _solve(order, constants, game_utility, game_flows[_S], game_flows[_B], discount, hazard, plan_offer,
-                       plan_chance, plan_agree, plan_threshold, plan_continuation, vectors, candidates, keys,
-                       hull_outcome, hull_x, hull_y, keep, drop, after, feasible)
+                       plan_chance, plan_agree, plan_threshold, plan_continuation, vectors, hull_outcome, hull_x,
+                       hull_y, keep, drop, after, feasible)
                 high, low = plan_offer[position, 0], plan_offer[position, 1]
                 chance, agree = plan_chance[position], plan_agree[position]
             u = draw[w, t]
@@ -1128,7 +1193,7 @@ def _play_nash(space, rules, events, worlds, out, work):
 Work = namedtuple("Work", [
     "terms", "effective", "utility", "favourite", "state_utility", "flows", "argument", "result", "other", "score",
     "believed_ideal", "believed_salience", "believed_terms", "seen", "believed_score", "believed", "fraction",
-    "discount", "vectors", "candidates", "keys", "hull_outcome", "hull_x", "hull_y", "keep", "drop", "after",
+    "discount", "vectors", "hull_outcome", "hull_x", "hull_y", "keep", "drop", "after",
     "feasible", "game_utility", "game_flows", "game_state", "truth_offer", "truth_chance", "truth_agree",
     "truth_threshold", "truth_continuation", "plan_offer", "plan_chance", "plan_agree", "plan_threshold",
     "plan_continuation",
@@ -1149,8 +1214,8 @@ def _work(actors: int, principals: int, issues: int, levels: int, outcomes: int,
         np.zeros((P, 1 + alternatives)), np.zeros((4, P)), np.zeros(flat), np.zeros(flat), np.zeros(flat),
         np.zeros(flat), np.zeros((actors, issues)), np.zeros((actors, issues)), np.zeros((actors, issues, levels)),
         np.zeros((P, issues, levels)), np.zeros((P, K), np.float32), np.zeros(P, np.bool_),
-        np.zeros((P, max(rounds, 1))), np.zeros(P), np.zeros((5, P)), np.zeros(K, np.int64), np.zeros(K),
-        np.zeros(K, np.int64), np.zeros(K), np.zeros(K), np.zeros(K, np.bool_), np.zeros(K, np.bool_),
+        np.zeros((P, max(rounds, 1))), np.zeros(P), np.zeros((5, P)), np.zeros(K + 1, np.int64),
+        np.zeros(K + 1), np.zeros(K + 1), np.zeros(K, np.bool_), np.zeros(K, np.bool_),
         np.zeros(K, np.int64), np.zeros(K, np.bool_), np.zeros((P, K)), np.zeros((4, P)),
         np.zeros((P, 1 + alternatives)), *plan(), *plan(),
     )
