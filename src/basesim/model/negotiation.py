@@ -16,6 +16,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from basesim.errors import UsageError
 from basesim.model.agents import Influencer, Principal
 from basesim.model.outcome_space import OutcomeSpace, level_terms, mix_influence
 from basesim.model.protocols import get_protocol
@@ -260,11 +261,22 @@ def _actor_utilities(model: NegotiationModel, levels: np.ndarray) -> np.ndarray:
     return out
 
 
-def play(draws: Draws, *, protocol: str | None = None) -> pd.DataFrame:
+#: How :func:`play` plays a batch: ``batch``, this module's vectorised Mesa model, or ``kernel``, the compiled
+#: per-world kernel of :mod:`basesim.model.kernel` (the same rows, bit for bit).
+ENGINES = ("batch", "kernel")
+
+
+def play(draws: Draws, *, protocol: str | None = None, engine: str = "batch") -> pd.DataFrame:
     """Play every world of ``draws``; one row per world (see docs/contracts.md).
 
-    ``protocol`` overrides the scenario's protocol by name.
+    ``protocol`` overrides the scenario's protocol by name; ``engine`` is one of :data:`ENGINES`.
     """
+    if engine == "kernel":
+        from basesim.model import kernel
+
+        return outcome_table(kernel.run(draws, protocol=protocol), draws)
+    if engine != "batch":
+        raise UsageError(f"engine: {engine!r} is not an engine; expected one of {', '.join(ENGINES)}")
     model = _run(draws, protocol)
     return outcome_table(model, draws)
 
