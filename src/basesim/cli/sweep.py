@@ -307,7 +307,7 @@ def _interval(low: float, high: float) -> str:
     return f"[{low:.2f}, {high:.2f}]"
 
 
-def _sobol_table(rows: pd.DataFrame, *, title: str, more: int) -> Table:
+def _sobol_table(rows: pd.DataFrame, *, title: str, more: int, names: dict[str, str]) -> Table:
     table = Table(title=escape(title), title_justify="left", pad_edge=False)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("input", ratio=1, min_width=12)
@@ -316,7 +316,7 @@ def _sobol_table(rows: pd.DataFrame, *, title: str, more: int) -> Table:
     table.add_column("first order", justify="right", no_wrap=True)
     table.add_column("95% interval", justify="right", no_wrap=True)
     for row in rows.itertuples():
-        table.add_row(str(row.rank), escape(row.factor), f"{row.total_order:.2f}",
+        table.add_row(str(row.rank), escape(names.get(row.factor, row.factor)), f"{row.total_order:.2f}",
                       _interval(row.total_order_low, row.total_order_high), f"{row.first_order:.2f}",
                       _interval(row.first_order_low, row.first_order_high))
     if more:
@@ -324,7 +324,7 @@ def _sobol_table(rows: pd.DataFrame, *, title: str, more: int) -> Table:
     return table
 
 
-def _ranking_table(rows: pd.DataFrame, *, title: str, more: int) -> Table:
+def _ranking_table(rows: pd.DataFrame, *, title: str, more: int, names: dict[str, str]) -> Table:
     table = Table(title=escape(title), title_justify="left", pad_edge=False)
     table.add_column("rank", justify="right", no_wrap=True)
     table.add_column("input", ratio=1, min_width=12)
@@ -332,7 +332,7 @@ def _ranking_table(rows: pd.DataFrame, *, title: str, more: int) -> Table:
     table.add_column("95% interval", justify="right", no_wrap=True)
     table.add_column("Spearman rho", justify="right", no_wrap=True)
     for row in rows.itertuples():
-        table.add_row(str(row.rank), escape(row.input), f"{row.correlation_ratio:.3f}",
+        table.add_row(str(row.rank), escape(names.get(row.input, row.input)), f"{row.correlation_ratio:.3f}",
                       f"[{row.correlation_ratio_low:.3f}, {row.correlation_ratio_high:.3f}]", f"{row.spearman:+.2f}")
     if more:
         table.add_row("", f"... {more} more", "", "", "")
@@ -454,9 +454,13 @@ def sensitivity_command(
 
     say(f"{scenario.title or scenario.name}: {header}{note}")
     draw = _sobol_table if method == "sobol" else _ranking_table
+    from basesim.analysis.labels import input_labels
+
+    column = "factor" if method == "sobol" else "input"
+    names = input_labels(scenario, list(dict.fromkeys(table[column])), short=True)  # people's words, not paths
     for output in chosen:
         rows = table[table["output"] == output].sort_values("rank")
-        show(draw(rows.head(top), title=f"{labels[output]} ({output})", more=max(0, len(rows) - top)))
+        show(draw(rows.head(top), title=f"{labels[output]} ({output})", more=max(0, len(rows) - top), names=names))
     paths = [folder / "sensitivity.csv", figure_path, *extras, *exported]
     say("Written: " + ", ".join(str(path) for path in paths))
     from basesim.cli.report import report_hint
