@@ -75,6 +75,11 @@ TASK_WORLDS = 2048
 #: Tasks in flight per worker: enough to keep workers busy, few enough to bound memory.
 TASKS_PER_WORKER = 2
 
+#: How batches are played (``basesim.model.play``'s engine): ``kernel``, the compiled per-world kernel
+#: (basesim.model.kernel), which gives the vectorised batch's rows bit for bit (tests/test_kernel.py), or
+#: ``batch``, the vectorised Mesa model. Where the kernel cannot run, the batch plays.
+ENGINE = "kernel"
+
 Progress = Callable[[int, int], None]
 
 
@@ -216,6 +221,7 @@ class _Task:
     batches: tuple[tuple[int, int], ...]  # (index, size)
     protocol: str
     summary_only: bool
+    engine: str = "batch"
 
 
 def batch_table(draws: Draws, played: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
@@ -226,11 +232,12 @@ def batch_table(draws: Draws, played: pd.DataFrame, outcomes: pd.DataFrame) -> p
                       outcomes.reset_index(drop=True)], axis=1)
 
 
-def play_batch(scenario: Scenario, draws: Draws, *, protocol: str, summary_only: bool, index: int = 0) -> BatchOutput:
+def play_batch(scenario: Scenario, draws: Draws, *, protocol: str, summary_only: bool, index: int = 0,
+               engine: str = "batch") -> BatchOutput:
     """Play one batch of worlds and count (and, unless summary-only, tabulate) them."""
     from basesim import model
 
-    played = model.play(draws, protocol=protocol)
+    played = model.play(draws, protocol=protocol, engine=engine)
     if not np.array_equal(played["replicate"].to_numpy(), draws.replicate):
         raise RuntimeError("model.play returned rows out of the order of draws.replicate")
     outcomes = named_outcomes(scenario, played)
@@ -247,6 +254,7 @@ def _play_task(task: _Task) -> list[BatchOutput]:
             protocol=task.protocol,
             summary_only=task.summary_only,
             index=index,
+            engine=task.engine,
         )
         for index, size in task.batches
     ]
@@ -437,12 +445,13 @@ def run(
     workers = workers or os.cpu_count() or 1
 
     own_pool = executor is None and workers > 1
+    engine = _engine(scenario, protocol)  # before the pool forks, so that workers share the compiled kernel
     pool = process_pool(workers) if own_pool else executor
     parallel = _parallelism(pool, workers) if pool is not None else 1
     batches = math.ceil(total / B)
     group = 1 if precision is not None else max(1, min(math.ceil(TASK_WORLDS / B), batches // (4 * parallel) or 1))
     tasks = _tasks(_batches(total, B), group,
-                   lambda chunk: _Task(scenario, seed, B, chunk, protocol, summary_only))
+                   lambda chunk: _Task(scenario, seed, B, chunk, protocol, summary_only, engine))
 
     counts = Counts.empty(scenario)
     tables: list[pd.DataFrame] = []
@@ -499,6 +508,18 @@ def run(
         precision=precision_record,
     )
     return RunResult(scenario=scenario, table=table, summary=Summary(scenario, counts), provenance=provenance)
+
+
+def _engine(scenario: Scenario, protocol: str) -> str:
+    """:data:`ENGINE`, or ``batch`` where the kernel cannot run; the kernel is loaded (compiled the first time) here."""
+    if ENGINE != "kernel":
+        return ENGINE
+    from basesim.model import kernel
+
+    if not kernel.available():
+        return "batch"
+    kernel.warm(scenario, protocol)
+    return "kernel"
 
 
 def _describe_execution(executor: cf.Executor | None, workers: int, own_pool: bool) -> dict[str, Any]:
