@@ -396,6 +396,7 @@ def run(
     max_runs: int | None = None,
     summary_only: bool = False,
     progress: Progress | None = None,
+    engine: str | None = None,
 ) -> RunResult:
     """Run a scenario's Monte Carlo and return its table, summary and provenance.
 
@@ -413,14 +414,19 @@ def run(
     - ``summary_only``: keep only the counts (``table`` is None), so memory
       does not grow with ``runs``.
     - ``progress``: called as ``progress(runs_done, runs_total)`` after each batch.
+    - ``engine``: how batches are played, ``kernel`` (the compiled per-world
+      kernel, the default :data:`ENGINE`) or ``batch`` (the vectorised Mesa
+      model); both give the same table.
     """
     call = describe_call("basesim.run", scenario_or_path, dict(
         runs=runs, seed=seed, protocol=protocol, overrides=overrides, workers=workers,
         executor=None if executor is None else type(executor).__name__, precision=precision,
-        max_runs=max_runs, summary_only=summary_only))
+        max_runs=max_runs, summary_only=summary_only, engine=engine))
     runs = check_positive(runs, option="runs")
     seed = check_seed(seed)
     protocol = check_protocol(protocol)
+    if engine is not None and engine not in ("batch", "kernel"):  # basesim.model.negotiation.ENGINES
+        _fail(f"engine: {engine!r} is not an engine; expected one of batch, kernel")
     workers = check_positive(workers, option="workers")
     precision = check_precision(precision)
     max_runs = check_positive(max_runs, option="max_runs")
@@ -445,7 +451,7 @@ def run(
     workers = workers or os.cpu_count() or 1
 
     own_pool = executor is None and workers > 1
-    engine = _engine(scenario, protocol)  # before the pool forks, so that workers share the compiled kernel
+    engine = _engine(scenario, protocol, engine or ENGINE)  # before the pool forks: workers share the kernel
     pool = process_pool(workers) if own_pool else executor
     parallel = _parallelism(pool, workers) if pool is not None else 1
     batches = math.ceil(total / B)
@@ -510,10 +516,10 @@ def run(
     return RunResult(scenario=scenario, table=table, summary=Summary(scenario, counts), provenance=provenance)
 
 
-def _engine(scenario: Scenario, protocol: str) -> str:
-    """:data:`ENGINE`, or ``batch`` where the kernel cannot run; the kernel is loaded (compiled the first time) here."""
-    if ENGINE != "kernel":
-        return ENGINE
+def _engine(scenario: Scenario, protocol: str, engine: str) -> str:
+    """``engine``, or ``batch`` where the kernel cannot run; the kernel is loaded (compiled the first time) here."""
+    if engine != "kernel":
+        return engine
     from basesim.model import kernel
 
     if not kernel.available():
