@@ -4,7 +4,8 @@ The uniform, triangular, integer and truncated-normal quantiles must equal
 scipy's bit for bit; the gamma and beta quantiles must lie within the stated
 tolerances (GAMMA_TOLERANCE relative; BETA_TOLERANCE relative to min(x, 1 - x)
 plus 2 ulp), over shapes drawn by hypothesis and points spread over the body
-and both tails. Every distribution's ``ppf`` goes through them and agrees with
+and both tails, except where scipy's own value is the one further from the
+quantile (judged by the incomplete function at both values). Every distribution's ``ppf`` goes through them and agrees with
 its ``scipy_ppf``, and so do the Latin hypercube and Sobol designs, which use
 the same quantile path.
 """
@@ -12,6 +13,7 @@ the same quantile path.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -119,23 +121,40 @@ def test_truncated_normal_is_scipys_bit_for_bit(mean, sd, start, width, seed):
 # --- within the stated tolerance ----------------------------------------------------------------------
 
 
-def assert_gamma_close(fast: np.ndarray, reference: np.ndarray) -> None:
+def scipy_is_further_off(far: np.ndarray, fast: np.ndarray, reference: np.ndarray, u: np.ndarray,
+                         lower: Callable, upper: Callable) -> None:
+    """Where ``fast`` is beyond the tolerance from scipy, scipy's own value must be the one further from
+    the quantile: the incomplete function (``lower`` = P, ``upper`` = 1 - P, each accurate to a few ulp)
+    misses u by more at scipy's value than at ours. (Scipy's beta quantile is off by 5e-11 at the
+    median of Beta(2.125, 2.125), for one.)"""
+    for x, ref, p in zip(fast[far], reference[far], u[far]):
+        def miss(v):
+            return abs(lower(v) - p) if p <= 0.5 else abs(upper(v) - (1 - p))
+        assert miss(x) <= miss(ref), (p, x, ref)
+
+
+def assert_gamma_close(fast: np.ndarray, reference: np.ndarray, u: np.ndarray, shape: float) -> None:
     assert fast.shape == reference.shape
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(reference))
     ok = ~np.isnan(reference)
     np.testing.assert_array_equal(fast[ok & ~np.isfinite(reference)], reference[ok & ~np.isfinite(reference)])
     np.testing.assert_array_equal(fast[ok & (reference == 0)], 0.0)
     finite = ok & np.isfinite(reference) & (reference > 0)
-    relative = np.abs(fast[finite] - reference[finite]) / reference[finite]
-    assert relative.max(initial=0) <= quantiles.GAMMA_TOLERANCE
+    far = np.zeros_like(finite)
+    far[finite] = np.abs(fast[finite] - reference[finite]) > quantiles.GAMMA_TOLERANCE * reference[finite]
+    scipy_is_further_off(far, fast, reference, u, lambda x: special.gammainc(shape, x),
+                         lambda x: special.gammaincc(shape, x))
 
 
-def assert_beta_close(fast: np.ndarray, reference: np.ndarray) -> None:
+def assert_beta_close(fast: np.ndarray, reference: np.ndarray, u: np.ndarray, a: float, b: float) -> None:
     """On the standard beta: |difference| <= BETA_TOLERANCE * min(x, 1 - x) + 2 ulp of x."""
     np.testing.assert_array_equal(np.isnan(fast), np.isnan(reference))
     ok = ~np.isnan(reference)
+    far = np.zeros_like(ok)
     allowed = quantiles.BETA_TOLERANCE * np.minimum(reference[ok], 1 - reference[ok]) + 2 * np.spacing(reference[ok])
-    assert np.all(np.abs(fast[ok] - reference[ok]) <= allowed)
+    far[ok] = np.abs(fast[ok] - reference[ok]) > allowed
+    scipy_is_further_off(far, fast, reference, u, lambda x: special.betainc(a, b, x),
+                         lambda x: special.betaincc(a, b, x))
 
 
 shapes = st.one_of(
@@ -154,7 +173,7 @@ def test_gamma_within_tolerance_of_scipy(shape, seed):
     u = points(seed)
     with np.errstate(all="ignore"):
         reference = stats.gamma.ppf(u, shape)
-    assert_gamma_close(quantiles.gamma(u, shape), reference)
+    assert_gamma_close(quantiles.gamma(u, shape), reference, u, shape)
 
 
 @EXAMPLES
@@ -164,7 +183,7 @@ def test_beta_within_tolerance_of_scipy(a, b, seed):
     u = u[u != 5e-324]  # Boost's beta quantile raises OverflowError there for large shapes (scipy's too)
     with np.errstate(all="ignore"):
         reference = stats.beta(a, b).ppf(u)
-    assert_beta_close(quantiles.beta(u, a=a, b=b), reference)
+    assert_beta_close(quantiles.beta(u, a=a, b=b), reference, u, a, b)
 
 
 def test_outside_the_tabulated_shapes_and_points_it_is_scipys_function():
@@ -181,12 +200,13 @@ def test_gamma_takes_one_shape_per_column_and_any_array_shape():
     u = rng.random((300, 5))
     alpha = np.array([3.0, 3.0, 2.0, 3.5, 0.5])
     fast = quantiles.gamma(u, alpha)
-    assert_gamma_close(fast, stats.gamma.ppf(u, alpha))
+    for j, shape in enumerate(alpha):
+        assert_gamma_close(fast[:, j], stats.gamma.ppf(u[:, j], shape), u[:, j], shape)
     # a column depends on its own points and shape only
     np.testing.assert_array_equal(fast[:, 2], quantiles.gamma(u[:, 2], 2.0))
     grid = rng.random((4, 6, 7))
     assert quantiles.gamma(grid, 2.5).shape == grid.shape
-    assert_gamma_close(quantiles.gamma(grid, 2.5), stats.gamma.ppf(grid, 2.5))
+    assert_gamma_close(quantiles.gamma(grid, 2.5).ravel(), stats.gamma.ppf(grid, 2.5).ravel(), grid.ravel(), 2.5)
     assert float(quantiles.gamma(np.float64(0.3), 2.0)) == pytest.approx(stats.gamma.ppf(0.3, 2.0), rel=1e-14)
 
 

@@ -27,7 +27,8 @@ The functions here give scipy's numbers by cheaper routes:
   evaluated to 40-50 digits (mpmath), both are within about 35 ulp for the
   gamma (scipy up to 91 ulp at shape 1.5), and where they differ most for the
   beta (shapes 3 and 10,000; 8 and 323) scipy is off by 2-3e-13 and this
-  module by under 4e-15. Shapes outside :data:`FAST_SHAPES` and points in
+  module by under 4e-15 (and scipy's median of Beta(2.125, 2.125) is off
+  by 5e-11). Shapes outside :data:`FAST_SHAPES` and points in
   the outermost tails (``u`` below ``ndtr(-8)`` = 6e-16 or above 1 minus
   it) use scipy's function itself.
 
@@ -170,7 +171,10 @@ class _Table:
     loses nothing to rounding.
     """
 
-    def __init__(self, rise: np.ndarray, slope: np.ndarray, curvature: np.ndarray) -> None:
+    def __init__(self, base: np.ndarray, rise: np.ndarray, slope: np.ndarray, curvature: np.ndarray) -> None:
+        """``base``: what the caller needs at each interval's left node (x, or g); ``rise``: g(z_k+1) - g(z_k);
+        ``slope``, ``curvature``: g' and g'' at every node."""
+        self.base = base
         step = 2 * Z_MAX / NODES
         p0, p1 = slope[:-1] * step, slope[1:] * step
         q0, q1 = curvature[:-1] * step**2, curvature[1:] * step**2
@@ -245,9 +249,7 @@ def _gamma_table(a: float) -> _Table:
     g = np.log(x)
     # g = log x; g' = phi(z) / (x f(x)), f(x) = x^(a-1) e^-x / Gamma(a); g'' = g' (-z - a g' + x g')
     slope = np.exp(-0.5 * z * z - _LOG_SQRT_2PI - a * g + x + special.gammaln(a))
-    table = _Table(np.log(x[1:] / x[:-1]), slope, slope * (-z - a * slope + x * slope))
-    table.base = x[:-1]
-    return table
+    return _Table(x[:-1], np.log(x[1:] / x[:-1]), slope, slope * (-z - a * slope + x * slope))
 
 
 def _gamma_standard(u: np.ndarray, a: float) -> np.ndarray:
@@ -331,10 +333,8 @@ def _beta_table(a: float, b: float) -> _Table:
     log_x, log_y = np.log(x), np.log(y)
     # g = logit x; g' = phi(z) / (x y f(x)), f(x) = x^(a-1) y^(b-1) / B(a, b); g'' = g' (-z - a g' y + b g' x)
     slope = np.exp(-0.5 * z * z - _LOG_SQRT_2PI - a * log_x - b * log_y + special.betaln(a, b))
-    table = _Table(np.log(x[1:] / x[:-1]) - np.log(y[1:] / y[:-1]), slope,
-                   slope * (-z - a * slope * y + b * slope * x))
-    table.base = (log_x - log_y)[:-1]
-    return table
+    return _Table((log_x - log_y)[:-1], np.log(x[1:] / x[:-1]) - np.log(y[1:] / y[:-1]), slope,
+                  slope * (-z - a * slope * y + b * slope * x))
 
 
 def _beta_standard(u: np.ndarray, a: float, b: float) -> np.ndarray:
