@@ -20,7 +20,7 @@ from basesim.montecarlo.output import deferred_signals
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 
 #: Long enough (two workers) to be interrupted while it runs.
-LONG = ["--runs", "3000000", "--summary-only", "--workers", "2", "--no-figures", "--no-progress"]
+LONG = ["--runs", "30000000", "--summary-only", "--workers", "2", "--no-figures", "--no-progress"]
 
 #: Python run in the child before the CLI: with BASESIM_SLOW_SAVE=NAME, writing that file of the results folder
 #: says so on stderr and then waits, so that a signal arrives while the folder is being written.
