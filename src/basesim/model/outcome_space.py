@@ -4,7 +4,7 @@ An outcome is one level per issue; the space is the Cartesian product of the
 issues' levels, enumerated in C order (the last issue varies fastest), so
 outcome ``k`` has levels ``np.unravel_index(k, shape)``.
 
-Utility (BRIEF.md, "Actors and preferences")::
+Utility (docs/model.md, "Payoffs: flows" and "Cardinal issues")::
 
     u_a(x)  = sum_i w_ai * g_ai(x_i),   g_ai(x) = 1 - |x - p_ai| unless a curve is given
     U_a(x)  = (1 - L_a) u_a(x) + sum_b l_ba u_b(x),   L_a = sum_b l_ba

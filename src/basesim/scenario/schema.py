@@ -1,9 +1,10 @@
 """The scenario language: a validated, immutable description of a negotiation.
 
-The schema follows the model of ``BRIEF.md``: issues with ordered levels,
+The schema follows the model of ``docs/model.md``: issues with ordered levels,
 actors (principals at the table, influencers pulling on them) with ideal
-points, saliences, leverage, a no-deal outcome and an outside option, a
-negotiation protocol, events, named outcomes and Monte Carlo settings. Any
+points, saliences, leverage, utility curves, outside options and their sense
+of time, the status quo and what follows a breakdown, a negotiation protocol,
+events, named outcomes (as of a date) and Monte Carlo settings. Any
 numeric parameter is a fixed number or a distribution
 (:mod:`basesim.scenario.distributions`).
 

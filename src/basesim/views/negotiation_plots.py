@@ -141,7 +141,7 @@ def plot_targets(trace: pd.DataFrame, *, scenario: Scenario, title: str | None =
                  ax: Axes | None = None) -> Axes:
     """The principals' targets over the rounds, and what each offer was worth to each of them.
 
-    Lines: each principal's target utility ``tau_a(t)`` (BRIEF.md, alternating
+    Lines: each principal's target utility ``tau_a(t)`` (docs/model.md, alternating
     offers), dashed: its reservation utility (events may move it); filled
     dots: the worth of its own offers, hollow dots: the worth of the other
     side's offers. Events are the dotted verticals; the end is marked.

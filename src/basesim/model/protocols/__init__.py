@@ -1,4 +1,4 @@
-"""Theories of how the talks run, behind one interface (BRIEF.md, "Protocols").
+"""Theories of how the talks run, behind one interface (docs/model.md, "The theories").
 
 - ``alternating_offers``: time-dependent concession with noisy beliefs (default);
 - ``equilibrium``: subgame-perfect play of the finite-horizon alternating-offers
