@@ -220,3 +220,22 @@ def test_the_frontier_is_the_batchs(seed):
 
 def test_the_kernel_is_available_here():
     assert kernel.available()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOL_NAMES)
+def test_a_run_on_the_kernel_equals_a_run_on_the_batch(baseline, protocol):
+    """basesim.run plays on the kernel by default: the same table as on the batch, with 1 or 2 workers."""
+    import basesim
+
+    runs = 300 if protocol == "equilibrium" else 2500  # several batches of the baseline's 2048 worlds, or one
+    on_batch = basesim.run(baseline, runs=runs, seed=11, protocol=protocol, workers=1, engine="batch")
+    for workers in (1, 2):
+        on_kernel = basesim.run(baseline, runs=runs, seed=11, protocol=protocol, workers=workers)
+        pd.testing.assert_frame_equal(on_kernel.table, on_batch.table, check_exact=True)
+
+
+def test_run_refuses_an_unknown_engine_before_any_work(baseline):
+    import basesim
+
+    with pytest.raises(UsageError, match=r"^engine: 'jit' is not an engine; expected one of batch, kernel$"):
+        basesim.run(baseline, runs=10, engine="jit")
