@@ -70,7 +70,7 @@ from basesim.model.state import PARAMETERS, state_levels
 from basesim.scenario.sampling import FIELD_BOUNDS, SCALAR_FIELDS, Draws, parameter_slot
 from basesim.scenario.schema import RESULTS
 
-__all__ = ["PROTOCOLS", "KernelRun", "available", "run", "warm"]
+__all__ = ["PROTOCOLS", "KernelRun", "available", "compile_all", "run", "warm"]
 
 #: The protocols the kernel plays (others fall back to the vectorised batch).
 PROTOCOLS = ("alternating_offers", "equilibrium", "nash")
@@ -1408,3 +1408,17 @@ def warm(scenario, protocol: str | None = None) -> None:
     name = protocol or scenario.protocol.name
     if name in PROTOCOLS and available():
         run(transform(scenario, np.full((1, len(unit_columns(scenario))), 0.5)), protocol=name)
+
+
+def compile_all() -> None:
+    """Compile (or load) the kernel of every protocol it plays, on a two-principal pie (any scenario serves:
+    the compiled code depends on the arrays' types only)."""
+    from basesim.scenario.loader import scenario_from_data
+
+    pie = scenario_from_data({
+        "name": "pie", "issues": {"share": {"range": {"min": 0, "max": 1, "steps": 3}}}, "no_deal": {"share": 0},
+        "actors": {"a": {"role": "principal", "ideal_point": {"share": 1.0}, "salience": {"share": 1.0}},
+                   "b": {"role": "principal", "ideal_point": {"share": 0.0}, "salience": {"share": 1.0}}},
+    })
+    for name in PROTOCOLS:
+        warm(pie, name)
