@@ -61,6 +61,7 @@ from numba import njit, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from basesim.errors import UsageError
 from basesim.model import agents
 from basesim.model.numpy_loops import LoopsUnavailable, loop_addresses
 from basesim.model.outcome_space import CONCAVE as _CONCAVE, CONVEX as _CONVEX, LINEAR as _LINEAR, POINTS as _POINTS
@@ -70,7 +71,7 @@ from basesim.model.state import PARAMETERS, state_levels
 from basesim.scenario.sampling import FIELD_BOUNDS, SCALAR_FIELDS, Draws, parameter_slot
 from basesim.scenario.schema import RESULTS
 
-__all__ = ["PROTOCOLS", "KernelRun", "available", "compile_all", "run", "warm"]
+__all__ = ["PROTOCOLS", "KernelRun", "available", "compile_all", "plays", "run", "warm"]
 
 #: The protocols the kernel plays (others fall back to the vectorised batch).
 PROTOCOLS = ("alternating_offers", "equilibrium", "nash")
@@ -1354,20 +1355,21 @@ def available() -> bool:
     return True
 
 
-def run(draws: Draws, *, protocol: str | None = None):
-    """Play every world of ``draws`` with the kernel; protocols it does not play run on the vectorised batch.
+def plays(draws: Draws, protocol: str | None = None) -> bool:
+    """Whether the kernel plays ``protocol`` (default: the scenario's); a UsageError for an unknown protocol."""
+    name = protocol or draws.scenario.protocol.name
+    get_protocol(name)
+    return name in PROTOCOLS
 
-    Returns a :class:`KernelRun` (or, for another protocol, the batch's
-    :class:`~basesim.model.negotiation.NegotiationModel`) for
-    :func:`~basesim.model.negotiation.outcome_table`.
-    """
+
+def run(draws: Draws, *, protocol: str | None = None) -> KernelRun:
+    """Play every world of ``draws`` with the kernel: the arrays :func:`~basesim.model.negotiation.outcome_table` reads."""
     scenario = draws.scenario
     name = protocol or scenario.protocol.name
     protocol_object = get_protocol(name)  # a UsageError for an unknown name
     if name not in PROTOCOLS:
-        from basesim.model.negotiation import _run
-
-        return _run(draws, name)
+        raise UsageError(f"protocol: {name!r} has no compiled kernel; expected one of {', '.join(PROTOCOLS)} "
+                         "(play it with engine='batch')")
     packed = _packed(scenario)
     n = draws.n
     actors, principals, issues, levels, outcomes, alternatives, rounds = packed.sizes

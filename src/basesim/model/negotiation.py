@@ -274,8 +274,9 @@ def play(draws: Draws, *, protocol: str | None = None, engine: str = "batch") ->
     if engine == "kernel":
         from basesim.model import kernel
 
-        return outcome_table(kernel.run(draws, protocol=protocol), draws)
-    if engine != "batch":
+        if kernel.plays(draws, protocol):  # the others (expected_utility) play on the batch
+            return outcome_table(kernel.run(draws, protocol=protocol), draws)
+    elif engine != "batch":
         raise UsageError(f"engine: {engine!r} is not an engine; expected one of {', '.join(ENGINES)}")
     model = _run(draws, protocol)
     return outcome_table(model, draws)
