@@ -298,7 +298,7 @@ def test_an_interrupted_run_stops_the_pool(talks, small_batches):
 
 
 def test_a_model_error_in_a_worker_reaches_the_caller(talks, small_batches, monkeypatch):
-    def broken(draws, *, protocol=None):
+    def broken(draws, *, protocol=None, engine=None):
         raise ZeroDivisionError("model bug")
 
     monkeypatch.setattr(model, "play", broken)
