@@ -139,6 +139,25 @@ def _optional_versions() -> dict[str, str]:
     return found
 
 
+def default_engine() -> str | None:
+    """The engine ``basesim.run`` plays batches on when given none (``runner.ENGINE``), None before engines."""
+    from basesim.montecarlo import runner
+
+    return getattr(runner, "ENGINE", None)
+
+
+def reference_engines(engine: str | None) -> list[str | None]:
+    """The engines the reference section compares with the Mesa model: the one asked for, else every one
+    ``model.play`` has (the vectorised batch and the compiled kernel), else its only one."""
+    if engine is not None:
+        return [engine]
+    if "engine" not in inspect.signature(play).parameters:
+        return [None]
+    from basesim.model import negotiation
+
+    return list(getattr(negotiation, "ENGINES", [None]))
+
+
 def engine_options(engine: str | None, function: Any = None) -> dict[str, Any]:
     """``{"engine": engine}`` for calls to ``basesim.run`` (or ``function``), ``{}`` for the default.
 
@@ -297,7 +316,7 @@ def throughput_configs(args: argparse.Namespace) -> list[dict[str, Any]]:
                     continue
                 configs.append({"scenario": str(args.scenario), "protocol": protocol, "runs": runs,
                                 "workers": workers, "summary_only": runs >= MILLION, "seed": args.seed,
-                                "engine": args.engine})
+                                "engine": args.engine or default_engine()})
     return configs
 
 
@@ -335,11 +354,11 @@ def run_reference(args: argparse.Namespace, say) -> list[dict[str, Any]]:
     worlds = min(B, args.vector_worlds)
     draws = batch_draws(scenario, seed=args.seed, index=0, size=worlds, batch_size=B)
     rows = []
-    for protocol in args.reference_protocols:
-        say(f"reference: {protocol}, vectorised {worlds} worlds x {args.repeats}, "
+    for protocol, engine_name in [(p, e) for p in args.reference_protocols for e in reference_engines(args.engine)]:
+        say(f"reference: {protocol}, {engine_name or 'vectorised'} {worlds} worlds x {args.repeats}, "
             f"reference {args.reference_worlds} worlds")
-        row = {"protocol": protocol, "scenario": Path(args.scenario).name, "engine": args.engine, **stamp()}
-        engine = engine_options(args.engine, play)
+        row = {"protocol": protocol, "scenario": Path(args.scenario).name, "engine": engine_name, **stamp()}
+        engine = engine_options(engine_name, play)
         play(draws.take(np.arange(min(16, worlds))), protocol=protocol, **engine)  # warm caches (and compile)
         vector_wall, vector_cpu = [], []
         for _ in range(args.repeats):
@@ -426,7 +445,7 @@ def run_scaling(args: argparse.Namespace, say) -> list[dict[str, Any]]:
         for protocol in args.scaling_protocols:
             for value in values:
                 row = scaling_point(scenario, axis, value, protocol, seed=args.seed, budget=args.budget,
-                                    fixed_runs=args.scaling_runs, engine_name=args.engine)
+                                    fixed_runs=args.scaling_runs, engine_name=args.engine or default_engine())
                 say(f"scaling: {axis}={value} {protocol}: K={row['outcomes']}, {row['runs']} runs, "
                     f"{row['us_per_replication']:,.1f} us/replication, {row['mean_rounds_played']:.1f} rounds")
                 rows.append(row)
@@ -600,7 +619,7 @@ def run_sampling(args: argparse.Namespace, say) -> dict[str, Any]:
 def run_memory(args: argparse.Namespace, say) -> list[dict[str, Any]]:
     workers = max(args.workers)
     spec = {"scenario": str(args.scenario), "protocol": "alternating_offers", "runs": args.memory_runs,
-            "workers": workers, "summary_only": True, "seed": args.seed, "engine": args.engine}
+            "workers": workers, "summary_only": True, "seed": args.seed, "engine": args.engine or default_engine()}
     window = max(1, args.memory_runs // args.memory_windows)
     say(f"memory: alternating_offers runs={args.memory_runs:,} workers={workers} summary_only=True, "
         f"the tree's peak every {window:,} runs")

@@ -35,7 +35,8 @@ def shortfall(measured: float, target: float, *, higher_is_better: bool = True, 
     if higher_is_better:
         if met:
             return True, f"{measured / target:.2f}× the target"
-        return False, (f"missed by {target - measured:,.0f}{unit} ({100 * (1 - measured / target):.0f}%): "
+        gap = f"{target - measured:,.2f}" if abs(target) < 10 else f"{target - measured:,.0f}"
+        return False, (f"missed by {gap}{unit} ({100 * (1 - measured / target):.0f}%): "
                        f"{target / measured:.1f}× short" if measured > 0 else "missed")
     if met:
         return True, f"{target - measured:,.1f}{unit} under"
@@ -130,15 +131,19 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
             f"≥ {TARGET_RATE_PER_CORE:,}", shortfall(top["replications_per_cpu_s"], TARGET_RATE_PER_CORE),
             f"{1e6 / top['replications_per_cpu_s']:.1f} CPU µs per replication against a budget of "
             f"{BUDGET_US:.1f}; steadier than the wall-clock rate on a busy machine")
-    for row in results.get("reference", []):
+    for row in sorted(results.get("reference", []), key=lambda r: str(r.get("engine"))):
         if row["protocol"] == "alternating_offers":
-            add("batch vs one Mesa model per replication (same draws, one core)", f"{row['ratio']:,.0f}×",
+            add(f"{row.get('engine') or 'batch'} vs one Mesa model per replication (same draws, one core)",
+                f"{row['ratio']:,.0f}×",
                 f"≥ {TARGET_RATIO}×", shortfall(row["ratio"], TARGET_RATIO),
                 f"{row['vectorised_per_s']:,.0f}/s vs {row['reference_per_s']:,.1f}/s; by CPU time "
                 f"{row['ratio_cpu']:,.0f}×; {row['rows_identical']}/{row['reference_worlds']} rows identical; "
                 f"engine {row.get('engine') or 'default'}; commit {row.get('commit')}")
     for workers in sorted({r["workers"] for r in rows}):
-        same = sorted((r for r in rows if r["workers"] == workers), key=lambda r: r["runs"])
+        # rows of one commit only: a figure from an older model would bend the slope
+        latest = max((r for r in rows if r["workers"] == workers), key=lambda r: r.get("measured_at", ""))
+        same = sorted((r for r in rows if r["workers"] == workers and r.get("commit") == latest.get("commit")),
+                      key=lambda r: r["runs"])
         slope = exponent([r["runs"] for r in same], [r["cpu_s"] for r in same])
         wall = exponent([r["runs"] for r in same], [r["wall_s"] for r in same])
         if not math.isnan(slope):
@@ -156,7 +161,7 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
         add(f"cost vs rounds (no breakdown risk), {protocol}: straight-line fit", f"R² = {r2:.3f}",
             f"≥ {TARGET_R2} (linear)", shortfall(r2, TARGET_R2),
             f"CPU µs per replication ≈ {a:,.0f} + {b:,.2f} × {_rounds_x_name(protocol)} "
-            f"({min(x):,.0f} → {max(x):,.0f})")
+            f"({min(x):,.0f} → {max(x):,.0f}); commit {same[-1].get('commit')}")
     for axis, what in (("levels", "outcome-space size (levels per issue)"), ("issues", "outcome-space size (issues)")):
         for protocol in ("alternating_offers", "equilibrium"):
             same = sorted((r for r in scaling if r["axis"] == axis and r["protocol"] == protocol), key=_scaling_x)
@@ -167,10 +172,12 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
             slope, tail = exponent(x, cost), exponent(x[-3:], cost[-3:])
             add(f"cost vs {what}, {protocol}: exponent (largest 3)", f"{tail:.2f} (all: {slope:.2f})",
                 f"≤ {TARGET_EXPONENT} (at most linear)", shortfall(tail, TARGET_EXPONENT, higher_is_better=False),
-                f"CPU time per replication, {x[0]:,} → {x[-1]:,} outcomes: {cost[0]:,.0f} → {cost[-1]:,.0f} µs")
+                f"CPU time per replication, {x[0]:,} → {x[-1]:,} outcomes: {cost[0]:,.0f} → {cost[-1]:,.0f} µs; "
+                f"commit {same[-1].get('commit')}")
     out += _protocols_headline(throughput)
     for row in results.get("memory", []):
         peaks = [w["peak_pss_mb"] for w in row.get("windows", [])]
+        rss_trend = memory_trend(row, "peak_rss_mb")
         add(f"memory, {row['runs']:,} runs summary-only, {row['workers']} workers: tree's peak (PSS)",
             f"{row['peak_memory_mb']:,.0f} MB", f"< {TARGET_MEMORY_MB} MB",
             shortfall(row["peak_memory_mb"], TARGET_MEMORY_MB, higher_is_better=False, unit=" MB"),
@@ -178,18 +185,35 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
         add("  its trend (flat: no growth with runs)", f"{row['trend_mb_per_million']:+.1f} MB per 10^6 runs",
             f"≤ {TARGET_TREND_MB:.0f} MB per 10^6", shortfall(row["trend_mb_per_million"], TARGET_TREND_MB,
                                                                higher_is_better=False, unit=" MB"),
-            f"least-squares slope of the peaks, first and last window left out (pool start, shutdown); "
-            f"{row['replications_per_s']:,.0f} replications/s")
+            f"least-squares slope of the peaks, first and last window left out (pool start, shutdown); the summed "
+            f"RSS (shared pages counted in every process, so it moves only when a process grows) trends "
+            f"{rss_trend:+.1f} MB per 10^6: a PSS rise without an RSS rise is shared pages turning private, "
+            f"bounded by what is shared; {row['replications_per_s']:,.0f} replications/s")
     return out
+
+
+def memory_trend(row: dict[str, Any], key: str = "peak_pss_mb") -> float:
+    """Least-squares slope, MB per 10^6 runs, of a memory row's window peaks, the first and last left out."""
+    windows = row.get("windows", [])[1:-1]
+    if len(windows) < 3:
+        return math.nan
+    runs = np.array([w["runs_to"] for w in windows], float) / 1e6
+    return float(np.polyfit(runs, [w[key] for w in windows], 1)[0])
 
 
 def _protocols_headline(throughput: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Equilibrium and nash at least as fast as alternating offers: per CPU-second, largest common size."""
     out = []
-    by = {(r["protocol"], r["runs"], r["workers"]): r for r in throughput}
+    by: dict[tuple, dict[str, Any]] = {}
+    for r in sorted(throughput, key=lambda r: r.get("measured_at", "")):
+        by[(r["protocol"], r["runs"], r["workers"])] = r
     for protocol in ("equilibrium", "nash"):
         common = [(runs, workers) for (p, runs, workers) in by if p == protocol
                   and ("alternating_offers", runs, workers) in by]
+        if not common:
+            continue
+        common = [key for key in common if by[(protocol, *key)].get("commit")
+                  == by[("alternating_offers", *key)].get("commit")]  # same model on both sides
         if not common:
             continue
         runs, workers = max(common)
@@ -198,7 +222,7 @@ def _protocols_headline(throughput: list[dict[str, Any]]) -> list[dict[str, Any]
         met, by_how = shortfall(ratio, 1.0)
         out.append({"figure": f"{protocol} vs alternating offers ({runs:,} runs, {workers} workers): speed ratio",
                     "measured": f"{ratio:.2f}×", "target": "≥ 1×", "met": met, "by": by_how,
-                    "note": "replications per CPU-second, "
+                    "note": f"commit {by[(protocol, runs, workers)].get('commit')}; replications per CPU-second, "
                             f"{by[(protocol, runs, workers)]['replications_per_cpu_s']:,.0f} vs "
                             f"{by[('alternating_offers', runs, workers)]['replications_per_cpu_s']:,.0f}"})
     return out
@@ -276,11 +300,11 @@ def _reference(rows: list[dict[str, Any]]) -> list[str]:
              "the whole batch (median of repeats) against `basesim.model.reference.play_one`, one `mesa.Model` per "
              "replication with plain Python floats and loops, on its first worlds; their rows must be identical.",
              ""]
-    body = [[r["protocol"], _fmt(r["vectorised_worlds"]), _fmt(r["vectorised_per_s"]), _fmt(r["reference_worlds"]),
+    body = [[r["protocol"], r.get("engine") or "batch", _fmt(r["vectorised_worlds"]), _fmt(r["vectorised_per_s"]), _fmt(r["reference_worlds"]),
              _fmt(r["reference_per_s"], 1), f"**{_fmt(r['ratio'])}×**", f"{_fmt(r['ratio_cpu'])}×",
              f"{r['rows_identical']}/{r['reference_worlds']}", _load(r), r["measured_at"], r.get("commit", "–")]
             for r in rows]
-    return lines + _table(["protocol", "vectorised worlds", "vectorised /s", "reference worlds", "reference /s",
+    return lines + _table(["protocol", "engine", "vectorised worlds", "vectorised /s", "reference worlds", "reference /s",
                            "ratio (wall)", "ratio (CPU)", "rows identical", "load", "measured", "commit"], body)
 
 

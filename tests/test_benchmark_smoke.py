@@ -49,8 +49,10 @@ def test_quick_run_writes_json_and_markdown(quick_run):
     # the number of workers never changes the results
     assert throughput[0]["agreement"] == throughput[1]["agreement"]
 
-    (reference,) = results["reference"]
-    assert reference["reference_worlds"] == reference["rows_identical"] == 2
+    # one row per engine model.play has (the vectorised batch, the compiled kernel), each row for row the Mesa model's
+    assert results["reference"]
+    for reference in results["reference"]:
+        assert reference["reference_worlds"] == reference["rows_identical"] == 2
 
     levels = [(r["value"], r["outcomes"]) for r in results["scaling"]]
     assert levels == [(2, 2**4), (3, 3**4)]
@@ -107,13 +109,19 @@ def test_the_headline_says_by_how_much_a_target_is_missed():
     assert report.shortfall(float("nan"), 1.0) == (False, "not measured")
 
 
-def test_an_engine_basesim_does_not_have_is_refused(benchmark_module, capsys):
+def test_the_reference_compares_every_engine_and_rows_record_the_default(benchmark_module):
     import inspect
 
     import basesim
+    from basesim.model.negotiation import play
 
-    if "engine" in inspect.signature(basesim.run).parameters:
-        pytest.skip("basesim.run takes an engine now")
-    with pytest.raises(SystemExit):
-        benchmark_module.parse_args(["--engine", "numba"])
-    assert "--engine: basesim.run takes no engine option yet" in capsys.readouterr().err
+    if "engine" not in inspect.signature(play).parameters:
+        assert benchmark_module.reference_engines(None) == [None]
+        return
+    from basesim.model import negotiation
+    from basesim.montecarlo import runner
+
+    assert benchmark_module.reference_engines(None) == list(negotiation.ENGINES)
+    assert benchmark_module.reference_engines("batch") == ["batch"]
+    assert benchmark_module.default_engine() == runner.ENGINE
+    assert "engine" in inspect.signature(basesim.run).parameters

@@ -17,7 +17,11 @@ from basesim.montecarlo import memory, runner
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="malloc_trim is glibc's")
-def test_freed_memory_is_handed_back_on_linux():
+def test_freed_memory_is_handed_back_on_linux_at_most_every_few_seconds(monkeypatch):
+    monkeypatch.setattr(memory, "_last_trim", [-float("inf")])
+    assert memory.release_freed_memory() is True
+    assert memory.release_freed_memory() is False  # again within TRIM_EVERY seconds
+    memory._last_trim[0] -= memory.TRIM_EVERY
     assert memory.release_freed_memory() is True
 
 

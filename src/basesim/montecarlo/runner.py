@@ -284,6 +284,7 @@ def _tasks(batches: Iterator[tuple[int, int]], group: int, make: Callable[[tuple
 def _ignore_sigint() -> None:  # pragma: no cover - runs in worker processes
     # Ctrl-C is the parent's to handle: it cancels the run and shuts the pool down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    worker_started()  # inherited pages stay shared (basesim.montecarlo.memory)
     # A fork inherits the parent's SIGTERM handler (the CLI's); a worker simply ends on SIGTERM.
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent()
@@ -312,7 +313,6 @@ def _stop_workers(pool: cf.ProcessPoolExecutor) -> None:
     for process in list((getattr(pool, "_processes", None) or {}).values()):
         with contextlib.suppress(Exception):
             process.terminate()
-    worker_started()  # inherited pages stay shared (basesim.montecarlo.memory)
 
 
 def _parallelism(executor: cf.Executor | None, workers: int) -> int:
