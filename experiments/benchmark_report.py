@@ -178,7 +178,7 @@ def headline(results: dict[str, Any]) -> list[dict[str, Any]]:
     for row in results.get("memory", []):
         peaks = [w["peak_pss_mb"] for w in row.get("windows", [])]
         rss_trend = memory_trend(row, "peak_rss_mb")
-        add(f"memory, {row['runs']:,} runs summary-only, {row['workers']} workers: tree's peak (PSS)",
+        add(f"memory, {row['runs']:,} runs summary-only, {row['workers']} workers, engine {row.get('engine') or 'batch'}: tree's peak (PSS)",
             f"{row['peak_memory_mb']:,.0f} MB", f"< {TARGET_MEMORY_MB} MB",
             shortfall(row["peak_memory_mb"], TARGET_MEMORY_MB, higher_is_better=False, unit=" MB"),
             f"peak every {row['window']:,} runs: " + ", ".join(f"{p:,.0f}" for p in peaks) + f" MB; load {_load(row)}")
