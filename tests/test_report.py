@@ -4,48 +4,17 @@ from __future__ import annotations
 
 import base64
 import re
-from html.parser import HTMLParser
 
 import pytest
 
 import _plot_tables as T
+from _html_page import parse_page
 import basesim
 from basesim.views import plot_data as pdata
 from basesim.views import plots
 from basesim.views import report
 from basesim.scenario.distributions import Beta, Choice, Integers, Normal, Triangular, Uniform
 from basesim.errors import OutputError
-
-
-class _Page(HTMLParser):
-    """Collects tags, attributes, headings and images of a page; fails on unbalanced sections."""
-
-    VOID = {"meta", "img", "br", "hr", "link", "input"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-        self.tags: list[tuple[str, dict]] = []
-        self.headings: list[str] = []
-        self._heading: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        if tag not in self.VOID:
-            self.stack.append(tag)
-        if tag in ("h1", "h2", "h3"):
-            self._heading = ""
-
-    def handle_endtag(self, tag):
-        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
-        self.stack.pop()
-        if tag in ("h1", "h2", "h3"):
-            self.headings.append(self._heading)
-            self._heading = None
-
-    def handle_data(self, data):
-        if self._heading is not None:
-            self._heading += data
 
 
 @pytest.fixture(scope="module")
@@ -56,11 +25,7 @@ def result():
 @pytest.fixture(scope="module")
 def page(result):
     text = report.report_html(result, negotiation=pdata.one_negotiation(result))
-    parser = _Page()
-    parser.feed(text)
-    parser.close()
-    assert parser.stack == []  # every element closed
-    return text, parser
+    return text, parse_page(text)
 
 
 def test_report_holds_every_figure_as_an_embedded_png(page, result):

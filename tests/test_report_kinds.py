@@ -12,12 +12,12 @@ import base64
 import os
 import re
 import sys
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 import _plot_tables as T
+from _html_page import Page, parse_page
 from basesim.analysis.folders import folder_kind, load_comparison, load_sensitivity, load_sweep
 from basesim.cli import main
 from basesim.errors import OutputError
@@ -25,49 +25,6 @@ from basesim.views import report
 
 BASELINE = T.ROOT / "scenarios" / "baseline.yaml"
 TURKEY = T.ROOT / "scenarios" / "turkey_presses.yaml"
-
-
-class _Page(HTMLParser):
-    """Headings, figure ids and images of a page; fails on an element closed out of order."""
-
-    VOID = {"meta", "img", "br", "hr", "link", "input"}
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stack: list[str] = []
-        self.tags: list[tuple[str, dict]] = []
-        self.headings: list[str] = []
-        self._heading: str | None = None
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-        if tag not in self.VOID:
-            self.stack.append(tag)
-        if tag in ("h1", "h2", "h3"):
-            self._heading = ""
-
-    def handle_endtag(self, tag):
-        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1] if self.stack else None}>"
-        self.stack.pop()
-        if tag in ("h1", "h2", "h3"):
-            self.headings.append(self._heading)
-            self._heading = None
-
-    def handle_data(self, data):
-        if self._heading is not None:
-            self._heading += data
-
-    @property
-    def figures(self) -> list[str]:
-        return [attrs["id"] for tag, attrs in self.tags if tag == "figure"]
-
-
-def _parse(text: str) -> _Page:
-    page = _Page()
-    page.feed(text)
-    page.close()
-    assert page.stack == []
-    return page
 
 
 def _run(argv: list[str]) -> None:
@@ -96,12 +53,12 @@ def folders(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def pages(folders) -> dict[str, tuple[str, _Page, Path]]:
+def pages(folders) -> dict[str, tuple[str, Page, Path]]:
     out = {}
     for name, folder in folders.items():
         kind, path = report.write_folder_report(folder)
         text = path.read_text(encoding="utf-8")
-        out[name] = (kind, text, _parse(text), path)
+        out[name] = (kind, text, parse_page(text), path)
     return out
 
 
