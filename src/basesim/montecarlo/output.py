@@ -48,6 +48,7 @@ except ImportError:  # pragma: no cover - Windows
 
 __all__ = [
     "check_output",
+    "check_writable",
     "claim_output",
     "deferred_signals",
     "folder_lock",
@@ -139,6 +140,43 @@ def _guarded(folder: Path) -> bool:
     return target == here or target in here.parents or target == home
 
 
+def check_writable(folder: str | Path, *, option: str = "out") -> Path:
+    """Make sure results can be written to ``folder`` (created later if missing).
+
+    Checks the folder, or its nearest existing ancestor, is a writable folder
+    by creating and removing a temporary file there; nothing is left behind.
+    Raises :class:`~basesim.errors.OutputError` saying why not.
+    """
+    folder = Path(folder)
+    _check_writable(folder, folder, option=option)
+    return folder
+
+
+def _check_writable(folder: Path, start: Path, *, option: str) -> None:
+    """``folder`` is not a file, and ``start`` or its nearest existing ancestor is a folder one can write in.
+
+    Writability is checked by creating and removing a temporary file there
+    (nothing is left behind). Raises :class:`~basesim.errors.OutputError`
+    naming ``option`` and ``folder``.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{option}: cannot write results to {str(folder)!r}: it is a file, not a folder")
+    ancestor = start
+    while not ancestor.exists():
+        if ancestor.parent == ancestor:
+            break
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise OutputError(
+            f"{option}: cannot create the folder {str(folder)!r}: {str(ancestor)!r} is a file, not a folder"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=ancestor):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{option}: cannot write results to {str(folder)!r}: {exc.strerror or exc}") from exc
+
+
 def check_output(folder: str | Path, *, option: str = "--out", force: bool = False,
                  force_hint: str = "--force") -> Path:
     """Refuse (:class:`~basesim.errors.OutputError`) a folder that cannot or must not be written.
@@ -155,22 +193,7 @@ def check_output(folder: str | Path, *, option: str = "--out", force: bool = Fal
     if _guarded(folder):
         raise OutputError(f"{option}: {str(folder)!r} is the current folder, one that holds it, or the home "
                           "folder; basesim writes results into a folder of their own")
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{option}: cannot write results to {str(folder)!r}: it is a file, not a folder")
-    ancestor = folder.parent
-    while not ancestor.exists():
-        if ancestor.parent == ancestor:
-            break
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise OutputError(
-            f"{option}: cannot create the folder {str(folder)!r}: {str(ancestor)!r} is a file, not a folder"
-        )
-    try:
-        with tempfile.TemporaryFile(dir=ancestor):
-            pass
-    except OSError as exc:
-        raise OutputError(f"{option}: cannot write results to {str(folder)!r}: {exc.strerror or exc}") from exc
+    _check_writable(folder, folder.parent, option=option)  # the folder is staged in, and renamed from, its parent
     if folder.is_dir() and not force and not written_by_basesim(folder):
         raise OutputError(
             f"{option}: {str(folder)!r} already holds files that basesim did not write ({_listing(folder)}); "

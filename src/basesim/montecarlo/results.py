@@ -29,7 +29,7 @@ from typing import IO, Any
 import pandas as pd
 
 from basesim.errors import OutputError, ScenarioError
-from basesim.montecarlo.output import staged_folder
+from basesim.montecarlo.output import check_writable, staged_folder  # check_writable: re-exported
 from basesim.scenario.loader import dump_scenario, load_scenario
 from basesim.scenario.schema import Scenario
 from basesim.montecarlo.summary import Summary
@@ -148,33 +148,6 @@ def _umask() -> int:
 def _write(path: Path, writer: Callable[[IO[Any]], None], *, binary: bool = False) -> None:
     with atomic_write(path, binary=binary) as f:
         writer(f)
-
-
-def check_writable(folder: str | Path, *, option: str = "out") -> Path:
-    """Make sure results can be written to ``folder`` (created later if missing).
-
-    Checks the folder, or its nearest existing ancestor, is a writable folder
-    by creating and removing a temporary file there; nothing is left behind.
-    Raises :class:`~basesim.errors.OutputError` saying why not.
-    """
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise OutputError(f"{option}: cannot write results to {str(folder)!r}: it is a file, not a folder")
-    ancestor = folder
-    while not ancestor.exists():
-        if ancestor.parent == ancestor:
-            break
-        ancestor = ancestor.parent
-    if not ancestor.is_dir():
-        raise OutputError(
-            f"{option}: cannot create the folder {str(folder)!r}: {str(ancestor)!r} is a file, not a folder"
-        )
-    try:
-        with tempfile.TemporaryFile(dir=ancestor):
-            pass
-    except OSError as exc:
-        raise OutputError(f"{option}: cannot write results to {str(folder)!r}: {exc.strerror or exc}") from exc
-    return folder
 
 
 # --- save / load --------------------------------------------------------------------------
