@@ -146,6 +146,21 @@ def test_summary_as_of_a_date_equals_the_table_as_of_that_date():
                 assert at.probability("outcome", name) == pytest.approx(flags[f"outcome.{name}"].mean())
     assert summary.at(None).table.equals(summary.table)
 
+def test_outcomes_by_date_equal_one_evaluation_per_date():
+    """The cumulative count by date is the count of :func:`named_outcomes` as of every date (the slow oracle)."""
+    from basesim.montecarlo.as_of import as_of_dates
+    from basesim.montecarlo.summary import outcomes_by_date
+
+    scenario = load(TALKS)
+    table = _played(scenario, 2000)
+    dates = list(as_of_dates(scenario))
+    assert len(dates) == scenario.protocol.rounds + 1
+    slow = np.array([[named_outcomes(scenario, table, as_of=date)[f"outcome.{name}"].sum()
+                      for date in dates] for name in scenario.outcomes])
+    np.testing.assert_array_equal(outcomes_by_date(scenario, table), slow)
+    assert slow.min() < slow.max()  # the outcomes do change over time here
+
+
 def test_counts_add_up_and_match_the_table():
     scenario = load(TALKS)
     first, second = _played(scenario, 1500, 0), _played(scenario, 1500, 1)

@@ -12,7 +12,7 @@ import sys
 import typer
 from rich.markup import escape
 
-from basesim.cli import discover, forecast, plot, report, run, scenario, sweep  # noqa: F401 (importing a command module registers it)
+from basesim.cli import app_command, discover, forecast, plot, report, run, scenario, sweep  # noqa: F401 (importing a command module registers it)
 from basesim.cli.app import app, err_console, fail, set_output
 from basesim.cli.common import CommandScope, command_scope
 from basesim.errors import BasesimError

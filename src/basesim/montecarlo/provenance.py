@@ -9,6 +9,7 @@ batch size, the command line or Python call, and when it ran.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import platform
 import sys
 from importlib import metadata
@@ -31,14 +32,20 @@ PACKAGES = {
 
 
 def versions() -> dict[str, str | None]:
-    """Versions of Python and the packages that shape the results."""
+    """Versions of Python and the packages that shape the results (read once per process: a package's
+    metadata is parsed from disk, some 40 ms, and cannot change under a running process)."""
+    return dict(_versions())
+
+
+@functools.cache
+def _versions() -> tuple[tuple[str, str | None], ...]:
     found: dict[str, str | None] = {"python": platform.python_version()}
     for name, distribution in PACKAGES.items():
         try:
             found[name] = metadata.version(distribution)
         except metadata.PackageNotFoundError:
             found[name] = None
-    return found
+    return tuple(found.items())
 
 
 def now() -> str:

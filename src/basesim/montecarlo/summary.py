@@ -148,7 +148,14 @@ def named_outcomes(scenario: Scenario, table: pd.DataFrame, *, as_of: Any = None
 def _holds(scenario, outcome, result, end_round, levels, status_quo, dates, index) -> np.ndarray:
     """Whether a named outcome holds in every world as of date ``index`` of ``as_of_dates``."""
     state = states_at(result, end_round, index)
-    holds = np.ones(result.size, dtype=bool)
+    ended_by = None if outcome.by is None else (dates <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
+    return _holds_in(scenario, outcome, state, levels, status_quo, ended_by)
+
+
+def _holds_in(scenario, outcome, state, levels, status_quo, ended_by) -> np.ndarray:
+    """Whether a named outcome holds in every world in state ``state`` (``ended_by``: the talks ended on or
+    before the outcome's ``by`` date, when it has one)."""
+    holds = np.ones(state.size, dtype=bool)
     if outcome.issue is not None:
         issue = scenario.issues[outcome.issue]
         i = scenario.issue_names.index(outcome.issue)
@@ -161,9 +168,39 @@ def _holds(scenario, outcome, result, end_round, levels, status_quo, dates, inde
             holds &= level == issue.level_index(outcome.equals)
     if outcome.result is not None:
         holds &= state == RESULTS.index(outcome.result)
-    if outcome.by is not None:
-        holds &= (state != TALKING) & (dates <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
+    if ended_by is not None:
+        holds &= (state != TALKING) & ended_by
     return holds
+
+
+def outcomes_by_date(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
+    """(O, T + 1) counts of the worlds where each named outcome holds as of every date of ``as_of_dates``.
+
+    A world is talking until the round its talks ended and in its final state
+    from then on, so each outcome needs only two evaluations per world (as if
+    talking, as if ended): the count as of date ``j`` is the talking count
+    plus the change in the worlds that ended in rounds ``0..j`` (a cumulative
+    sum), not one evaluation per date.
+    """
+    T = scenario.protocol.rounds
+    counts = np.zeros((len(scenario.outcomes), T + 1), np.int64)
+    if not scenario.outcomes or not len(table):
+        return counts
+    code = result_codes(table)
+    rounds = table["round"].to_numpy(dtype=np.int64)
+    levels = np.stack([table[f"{n}_level"].to_numpy(dtype=np.int64) for n in scenario.issues], axis=1)
+    status_quo = status_quo_levels(scenario)
+    ends = (code != TALKING) & (rounds >= 0) & (rounds <= T)
+    talking = np.full(code.size, TALKING, dtype=code.dtype)
+    for o, outcome in enumerate(scenario.outcomes.values()):
+        ended_by = None if outcome.by is None else \
+            (table["date"] <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
+        if_talking = _holds_in(scenario, outcome, talking, levels, status_quo, ended_by)
+        if_ended = _holds_in(scenario, outcome, code, levels, status_quo, ended_by)
+        gained = np.bincount(rounds[ends & if_ended & ~if_talking], minlength=T + 1)[: T + 1]
+        lost = np.bincount(rounds[ends & ~if_ended & if_talking], minlength=T + 1)[: T + 1]
+        counts[o] = int(if_talking.sum()) + np.cumsum(gained - lost)
+    return counts
 
 
 # --- counts --------------------------------------------------------------------------------
@@ -226,14 +263,6 @@ class Counts:
             cell = (code[ended] * T + rounds[ended]) * L + level[ended]
             ended_levels[name] = np.bincount(cell, minlength=R * T * L).reshape(R, T, L)
         outcome_columns = [f"outcome.{name}" for name in scenario.outcomes]
-        by_date = np.zeros((len(scenario.outcomes), T + 1), np.int64)
-        if scenario.outcomes and len(table):
-            issue_levels = np.stack([table[f"{n}_level"].to_numpy(dtype=np.int64) for n in scenario.issues], axis=1)
-            status_quo = status_quo_levels(scenario)
-            for o, outcome in enumerate(scenario.outcomes.values()):
-                for j in range(T + 1):
-                    by_date[o, j] = _holds(scenario, outcome, code, rounds, issue_levels, status_quo,
-                                           table["date"], j).sum()
         return cls(
             runs=len(table),
             result=np.bincount(code, minlength=R),
@@ -242,7 +271,7 @@ class Counts:
             outcomes=flags[outcome_columns].to_numpy(dtype=bool).sum(axis=0).astype(np.int64)
             if outcome_columns else np.zeros(0, np.int64),
             ended_levels=ended_levels,
-            outcomes_by_date=by_date,
+            outcomes_by_date=outcomes_by_date(scenario, table),
         )
 
     def as_of(self, scenario: Scenario, index: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
