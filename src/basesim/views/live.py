@@ -522,13 +522,16 @@ def Results(base: Base, errors: dict[str, str], overrides: dict[str, Any], proto
     solara.HTML(tag="div", unsafe_innerHTML=numbers_html(update, base))
     solara.HTML(tag="div", unsafe_innerHTML="The same numbers from the command line: "
                 + command_html(base, update.overrides), classes=["bs-muted"])
+    SavePanel(base, overrides, protocol)
     with solara.Columns([1, 1]):
         for name in ("timing", "results"):
             _figure(update, name)
     for name in ("outcomes", "levels"):
         _figure(update, name)
     NegotiationPanel(update, base)
-    SavePanel(base, overrides, protocol)
+    solara.HTML(tag="div", unsafe_innerHTML=(
+        "basesim's live page, built on <a href='https://solara.dev'>Solara</a> (as Mesa's visualisation is)."),
+        classes=["bs-muted"])
 
 
 def _figure(update: Update, name: str) -> None:

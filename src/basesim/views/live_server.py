@@ -71,6 +71,7 @@ def serve(scenario: str | Path, *, port: int = 8765, runs: int | None = None, se
                          'python3 -m pip install -e ".[app]"') from None
     solara_settings.telemetry.mixpanel_enable = False
     solara_settings.main.mode = "production"
+    solara_settings.theme.show_banner = False  # its corner badge covered the page's buttons (the page credits Solara)
     os.environ["SOLARA_APP"] = APP_MODULE
     sock = _bind(int(port))
     live.start_pool(2)  # forked now, before uvicorn starts threads
