@@ -128,6 +128,10 @@ def test_the_first_page_shows_the_scenario_as_the_api_runs_it(page):
     assert f"{RUNS:,} runs, seed {SEED}" in status and "the scenario as written" in status
     label = page.locator(f".bs-input-{whatif_slug(LEVERAGE)} .bs-input-label")
     assert label.inner_text() == "Turkey's leverage over Syria"
+    label.hover()  # the input's path and source, on hover
+    tip = page.locator(".v-tooltip__content", has_text=LEVERAGE)
+    tip.wait_for()
+    assert f"source: {baseline.source_of(LEVERAGE)}" in " ".join(tip.inner_text().split())
     assert _box(page, LEVERAGE).input_value() == "{dist: uniform, low: 0.05, high: 0.3}"
     for name in ("timing", "results", "outcomes", "levels"):
         assert page.locator(f".bs-figure-{name}").count() == 1, name
@@ -207,3 +211,19 @@ def test_the_saved_what_if_reproduces_the_pages_numbers_from_the_command_line(pa
     counts = {f"{r['kind']}.{r['value'] if r['kind'] == 'result' else r['name']}": r["count"]
               for r in printed["summary"] if r["kind"] in ("result", "outcome")}
     assert counts == shown
+
+
+def test_choosing_a_protocol_gives_the_apis_numbers_under_it(page):
+    baseline = load_scenario(BASELINE)
+    number = _update(page)
+    page.locator(".bs-protocol").click()
+    page.locator(".v-menu__content .v-list-item", has_text="nash").click()
+    page.wait_for_function(
+        "n => { const s = document.querySelector('#status'); return s && +s.dataset.update > n && "
+        "s.dataset.pending === 'false'; }", arg=number)
+    assert "protocol nash" in page.inner_text("#status")
+    text = _box(page, LEVERAGE).input_value()
+    under_nash = with_overrides(baseline, {LEVERAGE: whatif.parse_value(LEVERAGE, text), "protocol.name": "nash"})
+    assert _table(page) == _counts(under_nash)
+    assert "--set protocol.name=nash" in page.inner_text("#command")
+    page.wait_for_selector("#status[data-complete='true'][data-pending='false']")  # quiet before the page closes

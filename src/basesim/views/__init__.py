@@ -1,4 +1,4 @@
-"""The views layer: figures and pages made from results (never re-running a model to draw).
+"""The views layer: figures and pages made from results (never re-running a model to draw, but for the live page).
 
 Holds the plot data (estimate tables), the matplotlib figures, the sweep and
 sensitivity figures, the self-contained HTML report and the live what-if

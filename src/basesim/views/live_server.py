@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -70,6 +71,9 @@ def serve(scenario: str | Path, *, port: int = 8765, runs: int | None = None, se
         raise UsageError(f"basesim app needs Solara ({exc.name} is missing): "
                          'python3 -m pip install -e ".[app]"') from None
     solara_settings.telemetry.mixpanel_enable = False
+    # the page is plain http on 127.0.0.1, so Solara's advice about https cookies for embedding does not apply;
+    # it would print ten lines at every page load
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https", category=UserWarning)
     solara_settings.main.mode = "production"
     solara_settings.theme.show_banner = False  # its corner badge covered the page's buttons (the page credits Solara)
     os.environ["SOLARA_APP"] = APP_MODULE
