@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,10 @@ def test_bad_options_get_one_message_and_exit_code_2(capsys, option, value, mess
     assert main(["app", str(BASELINE), option, value]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_without_the_app_extra_it_says_how_to_install_it(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "solara", None)  # import solara now raises ImportError, as when not installed
+    assert main(["app", str(BASELINE)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == 'error: basesim app needs Solara (solara is not installed): python3 -m pip install -e ".[app]"'
