@@ -2,8 +2,9 @@
 
 Starts ``basesim app SCENARIO --port 0`` as a user would, opens the page in
 headless Chromium (Playwright, Debian's ``chromium``), then moves Turkey's
-leverage slider (its upper end, one step per change, waiting for each answer)
-and times, from the key press to the page showing it:
+leverage slider (its upper end, one step per change, waiting for each answer,
+the negotiation panel included, as a user looks before moving again) and
+times, from the key press to the page showing it:
 
 - ``numbers``: the new table of results and named outcomes;
 - ``first figure``: the states over calendar time;
@@ -16,6 +17,7 @@ writes ``app-page.png`` (the page after a change) and ``app-negotiation.png``
 (one negotiation, stepped to a later round).
 
     python3 experiments/live_page.py scenarios/baseline.yaml --changes 8 --screenshots docs/readme/figures
+    python3 experiments/live_page.py --input actors.russia.salience --slider 2   # Russia's weight on Tartus
 
 The target (issue 17): the page updates within 1 s of a change for the
 baseline on 2 cores, with the run count stated.
@@ -38,7 +40,10 @@ from playwright.sync_api import sync_playwright
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SLIDER = ".bs-input-actors-turkey-leverage-syria [role=slider]"
+
+
+def slug(path: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in path)
 
 
 def start(scenario: str, runs: int | None) -> tuple[subprocess.Popen, str]:
@@ -69,6 +74,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scenario", nargs="?", default="scenarios/baseline.yaml")
     parser.add_argument("--runs", type=int, default=None, help="runs per update (default: the page's)")
+    parser.add_argument("--input", default="actors.turkey.leverage.syria",
+                        help="the input whose slider moves (a Dirichlet's: --slider picks the issue)")
+    parser.add_argument("--slider", type=int, default=None,
+                        help="which of the input's sliders moves (default: a range's two ends in turn)")
     parser.add_argument("--changes", type=int, default=8)
     parser.add_argument("--burst", type=int, default=10)
     parser.add_argument("--screenshots", type=Path, default=None)
@@ -76,6 +85,7 @@ def main() -> None:
     chromium = os.environ.get("BASESIM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     process, url = start(args.scenario, args.runs)
     timings: dict[str, list[float]] = {"numbers": [], "first figure": [], "all figures": []}
+    sliders = f".bs-input-{slug(args.input)} [role=slider]"
     try:
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=chromium, args=FLAGS)
@@ -86,15 +96,18 @@ def main() -> None:
             runs = re.search(r"([\d,]+) runs", status).group(1)
             for change in range(args.changes):
                 number = int(page.get_attribute("#status", "data-update")) + 1
-                page.locator(SLIDER).nth(1 if change % 2 == 0 else 0).focus()
+                which = args.slider if args.slider is not None else (1 if change % 2 == 0 else 0)
+                page.locator(sliders).nth(which).focus()
                 pressed = time.perf_counter()
                 page.keyboard.press("ArrowRight")
                 for what in timings:
                     wait_for(page, number, what)
                     timings[what].append(time.perf_counter() - pressed)
+                # a user looks before moving again: wait until the negotiation of this update is drawn too
+                page.wait_for_selector(f"#round[data-update='{number}'][data-drawn='true']", timeout=120_000)
             # a drag: many changes at once; only the last is computed to the end
             number = int(page.get_attribute("#status", "data-update"))
-            page.locator(SLIDER).nth(1).focus()
+            page.locator(sliders).nth(args.slider if args.slider is not None else 1).focus()
             for _ in range(args.burst):
                 page.keyboard.press("ArrowRight")
             last = time.perf_counter()
@@ -103,7 +116,7 @@ def main() -> None:
                                    "document.querySelector('#status').dataset.complete === 'true'", timeout=120_000)
             burst = time.perf_counter() - last
             shown = int(page.get_attribute("#status", "data-update"))
-            box = page.locator(".bs-input-actors-turkey-leverage-syria input[type=text]").input_value()
+            box = page.locator(f".bs-input-{slug(args.input)} input[type=text]").input_value()
             if args.screenshots:
                 args.screenshots.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(args.screenshots / "app-page.png"))
@@ -118,8 +131,8 @@ def main() -> None:
     finally:
         os.killpg(process.pid, signal.SIGINT)
         process.wait(timeout=20)
-    print(f"{args.scenario}, {runs} runs per update, {os.cpu_count()} cores, {args.changes} changes of Turkey's "
-          "leverage (from the key press to the page showing it):\n")
+    print(f"{args.scenario}, {runs} runs per update, {os.cpu_count()} cores, {args.changes} changes of {args.input} "
+          "(from the key press to the page showing it):\n")
     print("| shown | median s | max s |\n|---|---|---|")
     for what, seconds in timings.items():
         print(f"| {what} | {statistics.median(seconds):.2f} | {max(seconds):.2f} |")

@@ -398,7 +398,8 @@ def NegotiationPanel(update: Update, base: Base):
         solara.HTML(tag="div", unsafe_innerHTML=html.escape(problem), classes=["bs-error"])
     if negotiation is not None:
         solara.HTML(tag="div", unsafe_innerHTML=(
-            f"<div id='round' data-round='{shown}' data-rounds='{rounds}'>Round {shown} of {rounds - 1}</div>"
+            f"<div id='round' data-round='{shown}' data-rounds='{rounds}' data-update='{update.number}' "
+            f"data-drawn='{str(picture.finished and picture.value is not None).lower()}'>Round {shown} of {rounds - 1}</div>"
             + round_html(negotiation.trace, update.result.scenario, shown)))
     if picture.value is not None:
         solara.Image(picture.value, width="100%", classes=["bs-figure-negotiation"])
@@ -504,6 +505,7 @@ def Results(base: Base, errors: dict[str, str], overrides: dict[str, Any], proto
     """The right side: what the latest update computed (only this part redraws as the figures arrive);
     ``asked`` holds the number of the latest update asked for."""
     update: Update | None = update_task.latest
+    settled = solara.use_ref(None)  # the latest update whose figures are all drawn
     # recomputing: a newer update than the one shown was asked for, or the one shown is still drawing
     pending = bool(update_task.pending) and (update is None or update.number < asked.current or not update.complete)
     failure = update_task.exception if update_task.error else None
@@ -528,7 +530,11 @@ def Results(base: Base, errors: dict[str, str], overrides: dict[str, Any], proto
             _figure(update, name)
     for name in ("outcomes", "levels"):
         _figure(update, name)
-    NegotiationPanel(update, base)
+    # the negotiation replays once the update's figures are drawn: its Mesa replay and drawing would
+    # otherwise compete for the cores with the run and figures of the change just made
+    if update.complete:
+        settled.current = update
+    NegotiationPanel(settled.current or update, base)
     solara.HTML(tag="div", unsafe_innerHTML=(
         "basesim's live page, built on <a href='https://solara.dev'>Solara</a> (as Mesa's visualisation is)."),
         classes=["bs-muted"])
