@@ -42,6 +42,12 @@ def test_every_uncertain_parameter_and_event_chance_is_an_input(baseline, inputs
     assert leverage.source == baseline.source_of(LEVERAGE) and leverage.source
     assert leverage.allowed == (0.0, 1.0, False, False)
     assert inputs["actors.syria.deadline"].allowed[2:] == (True, True)  # deadline > 0, open ends
+    # read from the schema's own range validators (the ranges its messages name)
+    assert inputs["actors.syria.patience"].allowed == (0.0, 1.0, True, False)                  # in (0, 1]
+    assert inputs["protocol.breakdown_risk"].allowed == (0.0, 1.0, False, True)                # in [0, 1)
+    assert inputs["actors.syria.ideal_point.tartus"].allowed == (0.0, 1.0, False, False)       # in [0, 1]
+    assert inputs["events.sanctions_relief.month"].allowed == (0.0, math.inf, False, True)     # >= 0
+    assert inputs["breakdown.alternatives.expelled.probability"].allowed == (0.0, 1.0, False, False)
 
 
 def test_sliders_show_the_scenario_value_exactly_and_stay_in_range(inputs):

@@ -23,7 +23,7 @@ from basesim.scenario.overrides import OVERRIDE
 from basesim.scenario.schema import Scenario
 from basesim.scenario.yaml_source import Source
 
-__all__ = ["MAX_OUTCOMES", "size_problems", "validate"]
+__all__ = ["MAX_OUTCOMES", "allowed_bounds", "size_problems", "validate"]
 
 
 #: Names pydantic puts in error locations for the branches of a union; not part of the YAML path.
@@ -227,12 +227,44 @@ def _range_of(annotation: Any, metadata: list[Any]) -> str | None:
     return None
 
 
+def _bounds_of(annotation: Any, metadata: list[Any]) -> tuple[float, float, bool, bool] | None:
+    """The allowed interval a field's range validator records: ``(low, high, low_open, high_open)``."""
+    for item in metadata:
+        bounds = getattr(getattr(item, "func", None), "bounds", None)
+        if bounds:
+            return bounds
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        for member in typing.get_args(annotation):
+            found = _bounds_of(*_unwrap(member))
+            if found:
+                return found
+    return None
+
+
+def allowed_bounds(path: str, data: Any) -> tuple[float, float, bool, bool] | None:
+    """The interval the scenario's schema allows for the number at dotted ``path`` of scenario ``data``
+    (``(low, high, low_open, high_open)``, e.g. ``(0.0, 1.0, True, False)`` for ``in (0, 1]``); None when
+    its field sets no range. The same walk of the schema as the messages' ranges."""
+    own, _, _ = _walk_schema(path.split("."), data, _bounds_of)
+    return own
+
+
 def _allowed_range(parts: list[str], data: Any) -> tuple[str | None, str | None]:
     """(range of the value at ``parts``, range of the parameter whose distribution holds it), best effort."""
+    own, outer, annotation = _walk_schema(parts, data, _range_of)
+    if annotation is int and own:
+        own = f"whole:{own}"
+    return own, outer
+
+
+def _walk_schema(parts: list[str], data: Any, read: Any) -> tuple[Any, Any, Any]:
+    """Follow ``parts`` through the schema's types beside ``data``: ``(read(...) of the value at parts, of the
+    parameter whose distribution holds it, the value's annotation (None when the walk stopped short))``, best
+    effort."""
     annotation: Any = Scenario
     node = data
-    own: str | None = None
-    outer: str | None = None
+    own: Any = None
+    outer: Any = None
     for part in parts:
         if isinstance(node, dict) and isinstance(node.get("dist"), str) and node["dist"] in DISTRIBUTIONS:
             outer, own, annotation = own, None, DISTRIBUTIONS[node["dist"]]
@@ -246,19 +278,17 @@ def _allowed_range(parts: list[str], data: Any) -> tuple[str | None, str | None]
         if model is not None:
             field_info = next((f for n, f in model.model_fields.items() if part in (n, f.alias)), None)
             if field_info is None:
-                return own, outer
+                return own, outer, None
             base, more = _unwrap(field_info.annotation)
             annotation, metadata = base, list(field_info.metadata) + more
         elif typing.get_origin(base) in (dict, list) and typing.get_args(base):
             base, metadata = _unwrap(typing.get_args(base)[-1])
             annotation = base
         else:
-            return own, outer
-        own = _range_of(annotation, metadata)
+            return own, outer, None
+        own = read(annotation, metadata)
         node = node.get(part) if isinstance(node, dict) else None
-    if annotation is int and own:
-        own = f"whole:{own}"
-    return own, outer
+    return own, outer, annotation
 
 
 def _finite_message(error: dict, value: Any, data: Any) -> str:

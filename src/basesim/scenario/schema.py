@@ -85,6 +85,7 @@ def _within(low: float, high: float, *, low_open: bool = False, high_open: bool 
         return value
 
     check.allowed = wanted  # type: ignore[attr-defined]  # the range messages.py names for a non-finite number
+    check.bounds = (low, high, low_open, high_open)  # type: ignore[attr-defined]  # messages.allowed_bounds
     return AfterValidator(check)
 
 
@@ -149,13 +150,17 @@ IdealPoint = tagged_union(
 )
 
 
+_IDEAL_RANGE = _within(0.0, 1.0).func
+
+
 def _check_ideal(value: Any) -> Any:
     if isinstance(value, str):
         return value
-    return _within(0.0, 1.0).func(value)
+    return _IDEAL_RANGE(value)
 
 
-_check_ideal.allowed = "in [0, 1]"  # type: ignore[attr-defined]
+_check_ideal.allowed = _IDEAL_RANGE.allowed  # type: ignore[attr-defined]  # "in [0, 1]"
+_check_ideal.bounds = _IDEAL_RANGE.bounds  # type: ignore[attr-defined]
 
 
 def _salience_tag(value: Any) -> str | None:

@@ -35,6 +35,7 @@ from basesim._version import __version__
 from basesim.analysis.labels import input_label
 from basesim.errors import BasesimError, OutputError, Problem, ScenarioError
 from basesim.scenario.loader import with_overrides
+from basesim.scenario.messages import allowed_bounds
 from basesim.scenario.overrides import OVERRIDE, parse_override
 from basesim.scenario.sampling import uncertain_parameters
 from basesim.scenario.schema import Scenario
@@ -45,20 +46,6 @@ __all__ = ["Input", "MARKER", "changed", "check", "cli_message", "default_file",
 #: The first line of every file :func:`write_whatif` writes (and the only kind of file it replaces).
 MARKER = "# A what-if written by basesim app"
 
-#: Allowed values of an actor's numeric fields: (low, high, low open, high open), as in the schema.
-_ACTOR_RANGES = {
-    "ideal_point": (0.0, 1.0, False, False),
-    "salience": (0.0, math.inf, False, True),
-    "leverage": (0.0, 1.0, False, False),
-    "power": (0.0, math.inf, True, True),
-    "outside_option": (-1.0, 1.0, False, False),
-    "concession": (0.0, math.inf, True, True),
-    "patience": (0.0, 1.0, True, False),
-    "belief_noise": (0.0, 1.0, False, False),
-    "delay_cost": (0.0, 1.0, False, False),
-    "deadline": (0.0, math.inf, True, True),
-    "learning_time": (0.0, math.inf, True, True),
-}
 _UNBOUNDED = (-math.inf, math.inf, True, True)
 
 
@@ -80,19 +67,14 @@ class Input:
     whole: bool = False
 
 
-def _allowed(path: str) -> tuple[float, float, bool, bool]:
+def _allowed(path: str, data: dict[str, Any]) -> tuple[float, float, bool, bool]:
+    """The range the schema allows at ``path`` of scenario ``data`` (an event's ``set``/``add`` value: its
+    target's, to which it is clipped); an infinite end counts as open."""
     parts = path.split(".")
-    if parts[0] == "actors" and len(parts) >= 3:
-        return _ACTOR_RANGES.get(parts[2], _UNBOUNDED)
-    if path == "protocol.breakdown_risk":
-        return (0.0, 1.0, False, True)
-    if parts[0] == "breakdown" or (parts[0] == "events" and parts[-1] == "probability"):
-        return (0.0, 1.0, False, False)
-    if parts[0] == "events" and parts[-1] in ("month", "round"):
-        return (0.0, math.inf, False, True)
-    if parts[0] == "events" and len(parts) > 3 and parts[2] == "set":
-        return _allowed(".".join(parts[3:]))
-    return _UNBOUNDED
+    if parts[0] == "events" and len(parts) > 3 and parts[2] in ("set", "add"):
+        return _allowed(".".join(parts[3:]), data)
+    low, high, low_open, high_open = allowed_bounds(path, data) or _UNBOUNDED
+    return low, high, low_open or math.isinf(low), high_open or math.isinf(high)
 
 
 def _plain(value: Any) -> Any:
@@ -107,17 +89,18 @@ def _plain(value: Any) -> Any:
 def scenario_inputs(scenario: Scenario) -> list[Input]:
     """The scenario's uncertain inputs: every distribution (in the sampler's order), then each event's chance."""
     found: list[Input] = []
+    data = scenario.to_data()
     for path, dist in uncertain_parameters(scenario).items():
         value = _plain(dist)
         whole = value.get("dist") == "integers" or path.endswith(".round")
         found.append(Input(path, input_label(scenario, path, short=True), scenario.source_of(path), value,
-                           _allowed(path), whole))
+                           _allowed(path, data), whole))
     for name, event in scenario.events.items():
         path = f"events.{name}.probability"
         if not isinstance(event.probability, (int, float)):
             continue  # already a distribution above
         found.append(Input(path, input_label(scenario, path, short=True), scenario.source_of(path), float(event.probability),
-                           _allowed(path)))
+                           _allowed(path, data)))
     return found
 
 
