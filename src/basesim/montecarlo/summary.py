@@ -134,8 +134,7 @@ def named_outcomes(scenario: Scenario, table: pd.DataFrame, *, as_of: Any = None
     """
     result = result_codes(table)
     end_round = table["round"].to_numpy(dtype=np.int64)
-    levels = np.stack([table[f"{name}_level"].to_numpy(dtype=np.int64) for name in scenario.issues], axis=1) \
-        if len(table) else np.zeros((0, len(scenario.issues)), np.int64)
+    levels = _issue_levels(scenario, table)
     status_quo = status_quo_levels(scenario)
     dates = table["date"]
     columns: dict[str, np.ndarray] = {}
@@ -148,8 +147,19 @@ def named_outcomes(scenario: Scenario, table: pd.DataFrame, *, as_of: Any = None
 def _holds(scenario, outcome, result, end_round, levels, status_quo, dates, index) -> np.ndarray:
     """Whether a named outcome holds in every world as of date ``index`` of ``as_of_dates``."""
     state = states_at(result, end_round, index)
-    ended_by = None if outcome.by is None else (dates <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
-    return _holds_in(scenario, outcome, state, levels, status_quo, ended_by)
+    return _holds_in(scenario, outcome, state, levels, status_quo, _ended_by(outcome, dates))
+
+
+def _ended_by(outcome, dates: pd.Series) -> np.ndarray | None:
+    """Whether each world's talks ended on or before the outcome's ``by`` date (None: it gives none)."""
+    return None if outcome.by is None else (dates <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
+
+
+def _issue_levels(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
+    """(n, I) the level index of every issue in every row of a play table."""
+    if not len(table):
+        return np.zeros((0, len(scenario.issues)), np.int64)
+    return np.stack([table[f"{name}_level"].to_numpy(dtype=np.int64) for name in scenario.issues], axis=1)
 
 
 def _holds_in(scenario, outcome, state, levels, status_quo, ended_by) -> np.ndarray:
@@ -188,13 +198,12 @@ def outcomes_by_date(scenario: Scenario, table: pd.DataFrame) -> np.ndarray:
         return counts
     code = result_codes(table)
     rounds = table["round"].to_numpy(dtype=np.int64)
-    levels = np.stack([table[f"{n}_level"].to_numpy(dtype=np.int64) for n in scenario.issues], axis=1)
+    levels = _issue_levels(scenario, table)
     status_quo = status_quo_levels(scenario)
     ends = (code != TALKING) & (rounds >= 0) & (rounds <= T)
     talking = np.full(code.size, TALKING, dtype=code.dtype)
     for o, outcome in enumerate(scenario.outcomes.values()):
-        ended_by = None if outcome.by is None else \
-            (table["date"] <= pd.Timestamp(outcome.by)).to_numpy(dtype=bool)
+        ended_by = _ended_by(outcome, table["date"])
         if_talking = _holds_in(scenario, outcome, talking, levels, status_quo, ended_by)
         if_ended = _holds_in(scenario, outcome, code, levels, status_quo, ended_by)
         gained = np.bincount(rounds[ends & if_ended & ~if_talking], minlength=T + 1)[: T + 1]
