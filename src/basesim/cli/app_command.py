@@ -13,11 +13,9 @@ from typing import Annotated
 import typer
 
 from basesim.cli.app import app, example, say, set_output
-from basesim.errors import UsageError
 
 #: The scenario shown when none is given.
 DEFAULT_SCENARIO = Path("scenarios/baseline.yaml")
-INSTALL = 'python3 -m pip install -e ".[app]"'
 
 
 @app.command("app", short_help="A live what-if page: move an input, see the forecast change.",
@@ -41,12 +39,7 @@ def app_command(
     """
     set_output()
     file = DEFAULT_SCENARIO if file is None else file
-    try:
-        import solara  # noqa: F401
-        import uvicorn  # noqa: F401
-    except ImportError as exc:
-        raise UsageError(f"basesim app needs Solara ({exc.name} is not installed): {INSTALL}") from None
-    from basesim.views.live_server import serve
+    from basesim.views.live_server import serve  # imports no Solara: serve says how to install it if missing
 
     say(f"Loading {file.as_posix()} and running it once ...")
 

@@ -24,6 +24,8 @@ __all__ = ["HOST", "serve"]
 HOST = "127.0.0.1"
 #: The module Solara serves.
 APP_MODULE = "basesim.views.live"
+#: How to get what the page needs.
+INSTALL = 'python3 -m pip install -e ".[app]"'
 
 
 def _bind(port: int) -> socket.socket:
@@ -49,12 +51,18 @@ def serve(scenario: str | Path, *, port: int = 8765, runs: int | None = None, se
     ``runs`` is the number of runs of every update (default: the scenario's
     ``monte_carlo.runs``, at most 10,000) and ``seed`` their seed (default:
     the scenario's). Raises :class:`~basesim.errors.BasesimError` for a bad
-    scenario, run count or port, before anything listens.
+    scenario, run count or port, or without Solara, before anything listens.
     """
     if not 0 <= int(port) <= 65535:
         raise UsageError(f"--port: must be a whole number from 0 to 65535, got {port}")
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no usage reports from this page
-    from basesim.views import live
+    try:
+        import solara.server.settings as solara_settings
+        import uvicorn
+
+        from basesim.views import live
+    except ImportError as exc:  # solara is the 'app' extra
+        raise UsageError(f"basesim app needs Solara ({exc.name} is not installed): {INSTALL}") from None
 
     os.environ[live.ENVIRONMENT["scenario"]] = str(scenario)
     for name, value in (("runs", runs), ("seed", seed)):
@@ -64,12 +72,6 @@ def serve(scenario: str | Path, *, port: int = 8765, runs: int | None = None, se
             os.environ[live.ENVIRONMENT[name]] = str(int(value))
     live.prepare(live.settings_from_environment())  # a bad scenario is reported now, and the first page is quick
 
-    try:
-        import uvicorn
-        import solara.server.settings as solara_settings
-    except ImportError as exc:  # pragma: no cover - solara is the 'app' extra
-        raise UsageError(f"basesim app needs Solara ({exc.name} is missing): "
-                         'python3 -m pip install -e ".[app]"') from None
     solara_settings.telemetry.mixpanel_enable = False
     # the page is plain http on 127.0.0.1, so Solara's advice about https cookies for embedding does not apply;
     # it would print ten lines at every page load
