@@ -38,12 +38,10 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from basesim.views.live import input_class
+
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def slug(path: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in path)
 
 
 def start(scenario: str, runs: int | None) -> tuple[subprocess.Popen, str]:
@@ -85,7 +83,7 @@ def main() -> None:
     chromium = os.environ.get("BASESIM_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
     process, url = start(args.scenario, args.runs)
     timings: dict[str, list[float]] = {"numbers": [], "first figure": [], "all figures": []}
-    sliders = f".bs-input-{slug(args.input)} [role=slider]"
+    sliders = f".{input_class(args.input)} [role=slider]"
     try:
         with sync_playwright() as driver:
             browser = driver.chromium.launch(executable_path=chromium, args=FLAGS)
@@ -116,7 +114,7 @@ def main() -> None:
                                    "document.querySelector('#status').dataset.complete === 'true'", timeout=120_000)
             burst = time.perf_counter() - last
             shown = int(page.get_attribute("#status", "data-update"))
-            box = page.locator(f".bs-input-{slug(args.input)} input[type=text]").input_value()
+            box = page.locator(f".{input_class(args.input)} input[type=text]").input_value()
             if args.screenshots:
                 args.screenshots.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(args.screenshots / "app-page.png"))

@@ -32,6 +32,7 @@ from basesim.views import whatif
 
 pytest.importorskip("solara")
 playwright_api = pytest.importorskip("playwright.sync_api")
+from basesim.views.live import input_class  # noqa: E402 (needs solara)
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -114,11 +115,7 @@ def _update(page) -> int:
 
 
 def _box(page, path: str):
-    return page.locator(f".bs-input-{whatif_slug(path)} input[type=text]")
-
-
-def whatif_slug(path: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in path)
+    return page.locator(f".{input_class(path)} input[type=text]")
 
 
 def test_the_first_page_shows_the_scenario_as_the_api_runs_it(page):
@@ -126,7 +123,7 @@ def test_the_first_page_shows_the_scenario_as_the_api_runs_it(page):
     assert _table(page) == _counts(baseline)
     status = page.inner_text("#status")
     assert f"{RUNS:,} runs, seed {SEED}" in status and "the scenario as written" in status
-    label = page.locator(f".bs-input-{whatif_slug(LEVERAGE)} .bs-input-label")
+    label = page.locator(f".{input_class(LEVERAGE)} .bs-input-label")
     assert label.inner_text() == "Turkey's leverage over Syria"
     label.hover()  # the input's path and source, on hover
     tip = page.locator(".v-tooltip__content", has_text=LEVERAGE)
@@ -141,13 +138,13 @@ def test_moving_a_slider_gives_the_apis_numbers_for_the_new_value(page):
     baseline = load_scenario(BASELINE)
     before = _table(page)
     number = _update(page)
-    upper = page.locator(f".bs-input-{whatif_slug(LEVERAGE)} [role=slider]").nth(1)
+    upper = page.locator(f".{input_class(LEVERAGE)} [role=slider]").nth(1)
     upper.focus()
     for _ in range(25):  # the upper end from 0.30 to 0.55, the slider's end
         page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        "path => document.querySelector(`.bs-input-${path} input[type=text]`).value.includes('high: 0.55')",
-        arg=whatif_slug(LEVERAGE))
+        "name => document.querySelector(`.${name} input[type=text]`).value.includes('high: 0.55')",
+        arg=input_class(LEVERAGE))
     page.wait_for_function(
         "n => { const s = document.querySelector('#status'); return s && +s.dataset.update > n && "
         "s.dataset.pending === 'false' && s.dataset.complete === 'true'; }", arg=number)

@@ -59,8 +59,8 @@ from basesim.views.live_compute import (
     render_figures,
 )
 
-__all__ = ["ENVIRONMENT", "Base", "Page", "Settings", "cli_message", "prepare", "settings_from_environment", "start_pool",
-           "stop_pool"]
+__all__ = ["ENVIRONMENT", "Base", "Page", "Settings", "cli_message", "input_class", "prepare",
+           "settings_from_environment", "start_pool", "stop_pool"]
 
 logger = logging.getLogger("basesim.app")
 
@@ -184,7 +184,7 @@ def update_task(base: Base, request: Request):
             result = play(scenario, runs=base.runs, seed=base.seed, should_stop=stale)
             ran = time.perf_counter()
             rows = numbers(result, base.reference)
-            update = Update(request.number, request.overrides, request.protocol, result, rows, request.started,
+            update = Update(request.number, request.overrides, request.protocol, result, rows,
                             seconds={"start": began - request.started, "run": ran - request.started,
                                      "numbers": time.perf_counter() - request.started})
             yield update
@@ -213,8 +213,9 @@ def _negotiation(update: Update, replicate: int) -> pdata.Negotiation:
 # --- pieces of the page --------------------------------------------------------------------------
 
 
-def _slug(path: str) -> str:
-    return "".join(c if c.isalnum() else "-" for c in path)
+def input_class(path: str) -> str:
+    """The CSS class of an input's controls on the page: ``bs-input-actors-turkey-leverage-syria``."""
+    return "bs-input-" + "".join(c if c.isalnum() else "-" for c in path)
 
 
 def _percent(x: float) -> str:
@@ -315,11 +316,42 @@ CSS = """
 
 
 @solara.component
+def EntryBox(label: str, value: str, on_value: Any, *, error: bool = False, classes: list[str] | None = None,
+             style: dict[str, str] | None = None):
+    """A text box that hands over its text on Enter or when it loses focus.
+
+    Vuetify's ``change`` event carries the text itself, so what arrives is what
+    was typed. ``solara.InputText(continuous_update=False)`` instead reads the
+    widget's synced ``v_model`` when the key event arrives, and that can still
+    be the text from before the last keystrokes: a value typed and entered at
+    once was then sometimes lost.
+    """
+    shown = solara.use_reactive(value)  # what was typed (kept when refused), until ``value`` itself changes
+    field = solara.v.TextField(v_model=shown.value, label=label, dense=True, hide_details=True, error=error,
+                               class_=" ".join(classes or []), style_=";".join(f"{k}: {v}" for k, v in (style or {}).items()))
+    latest = solara.use_ref(on_value)
+    latest.current = on_value
+
+    def listen():
+        widget = solara.get_widget(field)
+
+        def changed(_widget: Any, _event: str, text: Any) -> None:
+            shown.value = str(text if text is not None else "")
+            latest.current(shown.value)
+
+        widget.on_event("change", changed)
+        return lambda: widget.on_event("change", changed, remove=True)
+
+    solara.use_effect(listen, [])
+    return field
+
+
+@solara.component
 def InputControl(item: whatif.Input, value: Any, on_value: Any, error: str | None):
     """One input: its words (source on hover), its slider(s) and its ``--set`` box."""
     text = whatif.value_text(value)
     tip = f"{item.path}\nsource: {item.source}" if item.source else f"{item.path}\n(no source given)"
-    with solara.Column(classes=["bs-input", f"bs-input-{_slug(item.path)}"], gap="0px"):
+    with solara.Column(classes=["bs-input", input_class(item.path)], gap="0px"):
         with solara.Tooltip(tip):
             solara.Text(item.label, classes=["bs-input-label"])
         limits = whatif.slider_limits(item, value)
@@ -338,8 +370,7 @@ def InputControl(item: whatif.Input, value: Any, on_value: Any, error: str | Non
             current = whatif.span(value)
             solara.SliderRangeFloat("", value=(max(low, current[0]), min(high, current[1])), min=low, max=high,
                                     step=step, on_value=lambda r: on_value(whatif.with_span(value, r[0], r[1], step=step)))
-        solara.InputText("--set " + item.path + "=", value=text, continuous_update=False, dense=True,
-                         on_value=lambda t: on_value(("text", t)), error=bool(error))
+        EntryBox("--set " + item.path + "=", text, lambda t: on_value(("text", t)), error=bool(error))
         if error:
             solara.HTML(tag="div", unsafe_innerHTML=html.escape(error), classes=["bs-error", "bs-input-error"])
 
@@ -390,8 +421,7 @@ def NegotiationPanel(update: Update, base: Base):
         solara.Button("next round \u25b6", on_click=lambda: set_upto(min(rounds - 1, shown + 1)),
                       disabled=shown >= rounds - 1, classes=["bs-next"])
         solara.Button("last round", on_click=lambda: set_upto(rounds - 1), disabled=shown >= rounds - 1)
-        solara.InputText("run (replicate)", value=str(replicate), on_value=pick, continuous_update=False, dense=True,
-                         style={"max-width": "140px"})
+        EntryBox("run (replicate)", str(replicate), pick, style={"max-width": "140px"})
     if rounds > 1:
         solara.SliderInt("round", value=shown, min=0, max=rounds - 1, on_value=set_upto)
     if problem:

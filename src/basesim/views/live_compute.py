@@ -69,9 +69,8 @@ class Update:
     """One update of the page: the what-if's run, its numbers and (as they are drawn) its figures.
 
     ``number`` counts the updates of a page; ``rows`` is :func:`numbers`'
-    table; ``seconds`` how long each step took (``run``, ``numbers``, each
-    figure, ``total``) from ``started`` (``time.perf_counter()`` when the
-    change was made).
+    table; ``seconds`` when each step was done (``start``, ``run``,
+    ``numbers``, each figure, ``total``), in seconds after the change was made.
     """
 
     number: int
@@ -79,7 +78,6 @@ class Update:
     protocol: str
     result: RunResult
     rows: pd.DataFrame
-    started: float
     figures: dict[str, bytes] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
 
