@@ -50,9 +50,10 @@ pytestmark = [pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"no Chromi
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """``basesim app scenarios/baseline.yaml --port 0`` in a folder of its own; yields its URL."""
+    """``basesim app baseline.yaml --port 0`` on a copy of the baseline in a folder of its own; yields its URL."""
     folder = tmp_path_factory.mktemp("app")
-    process = subprocess.Popen([sys.executable, "-m", "basesim", "app", str(BASELINE), "--port", "0",
+    scenario = shutil.copy(BASELINE, folder / BASELINE.name)  # a what-if is written beside it by default: not here
+    process = subprocess.Popen([sys.executable, "-m", "basesim", "app", str(scenario), "--port", "0",
                                 "--runs", str(RUNS), "--seed", str(SEED)], cwd=folder, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
     lines: list[str] = []

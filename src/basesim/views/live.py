@@ -456,8 +456,8 @@ def SavePanel(base: Base, overrides: dict[str, Any], protocol: str):
         "<h3>Keep this what-if</h3><p>Writes a scenario file that <code>extends</code> the original with these "
         "changes, the protocol, the runs and the seed: run, report or share it from the command line.</p>"))
     with solara.Row():
-        solara.InputText("scenario file to write", value=target, on_value=set_target, continuous_update=True,
-                         classes=["bs-save-file"], style={"min-width": "420px"})
+        # the name arrives with the box's change event, which leaving the box for the button sends first
+        EntryBox("scenario file to write", target, set_target, classes=["bs-save-file"], style={"min-width": "420px"})
         solara.Button("Write scenario file", on_click=save, color="primary", classes=["bs-save"])
     if message[0]:
         solara.HTML(tag="div", unsafe_innerHTML=html.escape(message[0]),
