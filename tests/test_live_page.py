@@ -197,6 +197,8 @@ def test_the_saved_what_if_reproduces_the_pages_numbers_from_the_command_line(pa
     target = server["folder"] / "baseline-turkey.yaml"
     field = page.locator(".bs-save-file input")
     field.fill(str(target))
+    field.press("Enter")
+    page.wait_for_selector(f".bs-save-target:text-is('{target.as_posix()}')")  # the page has the name
     page.locator(".bs-save").click()
     page.wait_for_selector(".bs-saved")
     assert f"Wrote {target.as_posix()}" in page.inner_text(".bs-saved")

@@ -326,9 +326,14 @@ def EntryBox(label: str, value: str, on_value: Any, *, error: bool = False, clas
     be the text from before the last keystrokes: a value typed and entered at
     once was then sometimes lost.
     """
-    shown = solara.use_reactive(value)  # what was typed (kept when refused), until ``value`` itself changes
-    field = solara.v.TextField(v_model=shown.value, label=label, dense=True, hide_details=True, error=error,
-                               class_=" ".join(classes or []), style_=";".join(f"{k}: {v}" for k, v in (style or {}).items()))
+    shown = solara.use_reactive(value)  # what is typed (kept when refused), until ``value`` itself changes
+
+    def typed(text: Any) -> None:  # follow the keystrokes, so that a redraw of the page never resets the box
+        shown.value = str(text if text is not None else "")
+
+    field = solara.v.TextField(v_model=shown.value, on_v_model=typed, label=label, dense=True, hide_details=True,
+                               error=error, class_=" ".join(classes or []),
+                               style_=";".join(f"{k}: {v}" for k, v in (style or {}).items()))
     latest = solara.use_ref(on_value)
     latest.current = on_value
 
@@ -459,6 +464,8 @@ def SavePanel(base: Base, overrides: dict[str, Any], protocol: str):
         # the name arrives with the box's change event, which leaving the box for the button sends first
         EntryBox("scenario file to write", target, set_target, classes=["bs-save-file"], style={"min-width": "420px"})
         solara.Button("Write scenario file", on_click=save, color="primary", classes=["bs-save"])
+    solara.HTML(tag="div", unsafe_innerHTML=f"writes <code class='bs-save-target'>{html.escape(target)}</code>",
+                classes=["bs-muted"])
     if message[0]:
         solara.HTML(tag="div", unsafe_innerHTML=html.escape(message[0]),
                     classes=["bs-error" if message[1] else "bs-saved"], style={"white-space": "pre-wrap"})

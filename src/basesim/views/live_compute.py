@@ -141,7 +141,10 @@ class FigurePool:
         return self.executor.submit(function, *args, **kwargs)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """End the processes: pending figures are dropped, one being drawn (under 2 s) is waited for. Not
+        waiting left the executor's wake-up pipe closed under its exit hook, which then printed a traceback
+        ("Bad file descriptor") as the server stopped."""
+        self.executor.shutdown(wait=True, cancel_futures=True)
 
 
 def _ready(_: int) -> bool:
