@@ -173,6 +173,8 @@ def with_principals(data: dict[str, Any], count: int) -> dict[str, Any]:
         copy_of = copy.deepcopy(actors[source])
         copy_of["label"] = f"{copy_of.get('label', source)} ({j + 1})"
         copy_of.pop("color", None)
+        # a copy pulls on nobody: the source's leverage over a principal, copied, could sum past 1 (refused)
+        copy_of.pop("leverage", None)
         actors[_renamed(source, set(actors))] = copy_of
     return out
 
